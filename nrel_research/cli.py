@@ -1,0 +1,163 @@
+"""The ``nrel`` command line.
+
+Each subcommand is a :class:`Command` in :data:`COMMANDS`: a name, a one-line help, a
+function that adds its arguments and a function that runs it and returns the exit
+status. Later modules add a subcommand by appending one entry; nothing in the package
+imports this module (it sits at the top of the dependency order).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ._version import __version__
+from .exceptions import NrelError
+
+__all__ = ["COMMANDS", "Command", "build_parser", "main"]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One ``nrel`` subcommand."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+# -- nrel framework ------------------------------------------------------------------------
+_FRAMEWORK_COLUMNS = {
+    "actions": ["code", "category_name", "name", "b2b_only", "process", "approach"],
+    "categories": ["code", "name", "renl_level", "process", "approach", "n_actions"],
+    "network": ["dimension_name", "measure_name", "source"],
+    "propositions": ["id", "level", "predictors", "mediators", "moderators", "outcomes"],
+    "constructs": ["id", "name", "kind", "level"],
+    "references": ["key", "year", "verified", "doi"],
+}
+
+
+def _framework_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "kind",
+        nargs="?",
+        default="actions",
+        choices=list(_FRAMEWORK_COLUMNS),
+        help="which part of the framework to show (default: actions)",
+    )
+    p.add_argument(
+        "--format",
+        choices=["table", "csv", "json", "markdown"],
+        default="table",
+        help="table (default, for reading), csv or json (all columns), markdown",
+    )
+    p.add_argument("--file", help="an edited framework YAML file to validate and show")
+
+
+def _framework_run(args: argparse.Namespace) -> int:
+    from . import framework
+
+    fw = framework.load(args.file)
+    frame = fw.to_frame(args.kind)
+    if args.format == "csv":
+        sys.stdout.write(frame.to_csv(index=False))
+    elif args.format == "json":
+        sys.stdout.write(frame.to_json(orient="records", force_ascii=False, indent=2) + "\n")
+    elif args.format == "markdown":
+        sys.stdout.write(_markdown(frame[_FRAMEWORK_COLUMNS[args.kind]]) + "\n")
+    else:
+        if args.kind == "actions":
+            print(f"{fw.title} ({fw.reference(fw.source).apa()})\n")
+        shown = frame[_FRAMEWORK_COLUMNS[args.kind]]
+        print(shown.to_string(index=False, max_colwidth=60))
+    return 0
+
+
+def _markdown(frame) -> str:
+    def cell(v) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
+    head = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
+
+
+# -- nrel reproduce ------------------------------------------------------------------------
+def _reproduce_args(p: argparse.ArgumentParser) -> None:
+    from .reproduce import DEFAULT_SEED
+
+    p.add_argument("--notebooks", default="notebooks", help="notebook folder (default: notebooks)")
+    p.add_argument("--output", default="reports", help="report folder (default: reports)")
+    p.add_argument(
+        "--fast", action="store_true", help="small bootstrap/simulation sizes (what tests use)"
+    )
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed passed to every notebook")
+    p.add_argument("--timeout", type=int, default=3600, help="seconds a cell may run")
+
+
+def _reproduce_run(args: argparse.Namespace) -> int:
+    from .reproduce import run_notebooks
+
+    table = run_notebooks(
+        args.notebooks, args.output, fast=args.fast, seed=args.seed, timeout=args.timeout
+    )
+    return 0 if (table["status"] == "ok").all() else 1
+
+
+COMMANDS: list[Command] = [
+    Command(
+        "framework",
+        "print the N-REL taxonomy (or another part of the framework) as a table",
+        _framework_args,
+        _framework_run,
+    ),
+    Command(
+        "reproduce",
+        "execute every notebook and write executed notebooks + HTML index to reports/",
+        _reproduce_args,
+        _reproduce_run,
+    ),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser from :data:`COMMANDS`."""
+    parser = argparse.ArgumentParser(
+        prog="nrel",
+        description=(
+            "nrel_research: instruments, coding and analysis for the N-REL framework of "
+            "social media marketing strategic actions (Ananda, Hernández-García & "
+            "Lamberti, 2016)."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"nrel_research {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for cmd in COMMANDS:
+        p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        cmd.add_arguments(p)
+        p.set_defaults(_run=cmd.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``nrel`` command; returns the process exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        return args._run(args)
+    except NrelError as exc:
+        print(f"nrel {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. `nrel framework | head`
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
