@@ -12,6 +12,9 @@ framework
     from the bundled data file (:func:`nrel_research.framework.load`).
 exceptions
     The package's error (:class:`NrelError`, a :class:`ValueError`) and warning classes.
+datasets
+    Bundled example data (Holzinger & Swineford, 1939; Political Democracy) for checks
+    against lavaan.
 reproduce
     Execute the notebooks and write the HTML report (``make reproduce``).
 
@@ -23,8 +26,8 @@ Examples
 10
 """
 
-from . import exceptions, framework
+from . import datasets, exceptions, framework
 from ._version import __version__
 from .exceptions import NrelError, NrelWarning
 
-__all__ = ["NrelError", "NrelWarning", "__version__", "exceptions", "framework"]
+__all__ = ["NrelError", "NrelWarning", "__version__", "datasets", "exceptions", "framework"]
