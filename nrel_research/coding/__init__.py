@@ -2,6 +2,10 @@
 
 - :func:`load_codebook` - the codebook (codes from the framework, rules, examples, variables,
   dictionary patterns), typed and validated.
+- :func:`coder_manual`, :func:`write_manual`, :func:`coding_sheet` - the coder manual
+  (Markdown, HTML) and the Excel coding sheet, generated from the codebook.
+- :func:`read_posts`, :func:`read_codings` - strict readers for exported posts and
+  long-format coding files (CSV or Excel).
 
 Examples
 --------
@@ -23,6 +27,8 @@ from .codebook import (
     default_codebook_path,
     load_codebook,
 )
+from .exports import coder_manual, coding_sheet, write_manual
+from .io import read_codings, read_posts, read_table
 
 __all__ = [
     "Code",
@@ -31,6 +37,12 @@ __all__ = [
     "DictionaryRule",
     "Example",
     "Variable",
+    "coder_manual",
+    "coding_sheet",
     "default_codebook_path",
     "load_codebook",
+    "read_codings",
+    "read_posts",
+    "read_table",
+    "write_manual",
 ]
