@@ -97,7 +97,7 @@ def test_files_are_read_never_rewritten(tmp_path):
     posts = write_csv(tmp_path / "p.csv", "post_id,text\n1,Vote now\n2,Win a prize\n")
     stamp = {p: (p.read_bytes(), os.stat(p).st_mtime_ns) for p in (path, posts)}
     coding.read_codings(path)
-    # RELIABILITY
+    coding.reliability(path, n_boot=50, seed=1, min_units_per_code=1)
     coding.read_posts(posts)
     # DICTIONARY
     for p, (content, mtime) in stamp.items():

@@ -6,6 +6,9 @@
   (Markdown, HTML) and the Excel coding sheet, generated from the codebook.
 - :func:`read_posts`, :func:`read_codings` - strict readers for exported posts and
   long-format coding files (CSV or Excel).
+- :func:`reliability` (Krippendorff's alpha with bootstrap intervals, Fleiss' and Cohen's
+  kappa, percent agreement), :func:`confusion_table`, :func:`disagreements`,
+  :func:`reliability_sample_size`.
 
 Examples
 --------
@@ -29,6 +32,14 @@ from .codebook import (
 )
 from .exports import coder_manual, coding_sheet, write_manual
 from .io import read_codings, read_posts, read_table
+from .reliability import (
+    RareCodeWarning,
+    confusion_table,
+    disagreements,
+    krippendorff_alpha,
+    reliability,
+    reliability_sample_size,
+)
 
 __all__ = [
     "Code",
@@ -36,13 +47,19 @@ __all__ = [
     "DecisionRule",
     "DictionaryRule",
     "Example",
+    "RareCodeWarning",
     "Variable",
     "coder_manual",
     "coding_sheet",
+    "confusion_table",
     "default_codebook_path",
+    "disagreements",
+    "krippendorff_alpha",
     "load_codebook",
     "read_codings",
     "read_posts",
     "read_table",
+    "reliability",
+    "reliability_sample_size",
     "write_manual",
 ]
