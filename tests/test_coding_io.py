@@ -99,7 +99,7 @@ def test_files_are_read_never_rewritten(tmp_path):
     coding.read_codings(path)
     coding.reliability(path, n_boot=50, seed=1, min_units_per_code=1)
     coding.read_posts(posts)
-    # DICTIONARY
+    coding.DictionaryCoder().predict(coding.read_posts(posts))
     for p, (content, mtime) in stamp.items():
         assert p.read_bytes() == content and os.stat(p).st_mtime_ns == mtime
 

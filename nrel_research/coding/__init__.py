@@ -9,6 +9,9 @@
 - :func:`reliability` (Krippendorff's alpha with bootstrap intervals, Fleiss' and Cohen's
   kappa, percent agreement), :func:`confusion_table`, :func:`disagreements`,
   :func:`reliability_sample_size`.
+- :class:`DictionaryCoder` (transparent rules from the codebook) and
+  :class:`SupervisedCoder` (TF-IDF + logistic regression), :func:`evaluate`,
+  :func:`cross_validate`.
 
 Examples
 --------
@@ -20,6 +23,14 @@ Examples
 
 from __future__ import annotations
 
+from .auto import (
+    DictionaryCoder,
+    Evaluation,
+    SupervisedCoder,
+    cross_validate,
+    evaluate,
+    prepare_text,
+)
 from .codebook import (
     Code,
     Codebook,
@@ -45,17 +56,23 @@ __all__ = [
     "Code",
     "Codebook",
     "DecisionRule",
+    "DictionaryCoder",
     "DictionaryRule",
+    "Evaluation",
     "Example",
     "RareCodeWarning",
+    "SupervisedCoder",
     "Variable",
     "coder_manual",
     "coding_sheet",
     "confusion_table",
+    "cross_validate",
     "default_codebook_path",
     "disagreements",
+    "evaluate",
     "krippendorff_alpha",
     "load_codebook",
+    "prepare_text",
     "read_codings",
     "read_posts",
     "read_table",
