@@ -12,6 +12,8 @@
 - :class:`DictionaryCoder` (transparent rules from the codebook) and
   :class:`SupervisedCoder` (TF-IDF + logistic regression), :func:`evaluate`,
   :func:`cross_validate`.
+- :func:`action_mix` - firm-level action mix (counts and shares per code, per platform,
+  per period) keyed by firm id, to join with survey data.
 
 Examples
 --------
@@ -23,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+from .aggregate import action_mix
 from .auto import (
     DictionaryCoder,
     Evaluation,
@@ -63,6 +66,7 @@ __all__ = [
     "RareCodeWarning",
     "SupervisedCoder",
     "Variable",
+    "action_mix",
     "coder_manual",
     "coding_sheet",
     "confusion_table",
