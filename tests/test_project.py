@@ -194,3 +194,21 @@ def test_import_scanner_sees_relative_and_absolute_imports(tmp_path):
     )
     found = _imports(mod, ["nrel_research", "sem"])
     assert found == {"framework", "sem", "cli", "data", "coding"}
+
+
+def test_every_package_data_file_is_shipped(root, pyproject):
+    """Data files inside the package must match a package-data pattern, or wheels lack them."""
+    import fnmatch
+
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["*"]
+    missing = []
+    for path in (root / "nrel_research").rglob("*"):
+        if path.suffix not in {".yaml", ".json", ".csv"} or "__pycache__" in path.parts:
+            continue
+        package = path.parent
+        while not (package / "__init__.py").exists():
+            package = package.parent
+        rel = path.relative_to(package).as_posix()
+        if not any(fnmatch.fnmatch(rel, p) and rel.count("/") == p.count("/") for p in patterns):
+            missing.append(path.relative_to(root).as_posix())
+    assert not missing, f"add package-data patterns in pyproject.toml for: {missing}"
