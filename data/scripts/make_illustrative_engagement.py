@@ -54,6 +54,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nrel_research.exceptions import DataError
+
 SEED = 20240417
 CODES = ("R1", "R2", "E1", "E2", "E3", "E4", "E5", "E6", "E7", "L1")
 FORMATS = ("text", "image", "video", "link", "poll")
@@ -178,12 +180,14 @@ PLATFORM_EFFECT = {  # likes, comments, shares, views; reference facebook
 _STREAM_FOLLOWERS, _STREAM_POST = 0, 1
 
 
-class CorpusSourceError(ValueError):
-    """A source file of the illustrative corpus is malformed."""
+class CorpusSourceError(DataError):
+    """A hand-written source file of the illustrative corpus is malformed."""
 
 
 def _fail(path: Path, row: int, column: str, value: object, hint: str) -> None:
-    raise CorpusSourceError(f"{path.name}, row {row}, column {column!r}: {value!r} - {hint}")
+    raise CorpusSourceError(
+        f"{path.name}, row {row}, column {column!r}: value {value!r} is not valid; {hint}."
+    )
 
 
 def read_firms(path: Path) -> dict[str, dict[str, object]]:
