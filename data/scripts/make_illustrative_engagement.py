@@ -1,7 +1,7 @@
 r"""Build the illustrative N-REL brand-post corpus and simulate its engagement counts.
 
 The texts, firms, platforms, formats, languages and intended codes of the corpus were
-written by hand for nrel_research (they are not real posts) and live in two source files
+written one by one for nrel_research by a single author (they are not real posts) and live in two source files
 next to this script:
 
 - ``illustrative_firms.csv``: the fictitious firms (id, name, handle, ISIC Rev.4 section,
