@@ -1,8 +1,8 @@
 r"""Build the illustrative N-REL brand-post corpus and simulate its engagement counts.
 
 The texts, firms, platforms, formats, languages and intended codes of the corpus were
-written one by one for nrel_research by a single author (they are not real posts) and live in two source files
-next to this script:
+written one by one for nrel_research by a single author (they are not real posts) and live
+in two source files next to this script:
 
 - ``illustrative_firms.csv``: the fictitious firms (id, name, handle, ISIC Rev.4 section,
   market, languages, platforms, account size class);
