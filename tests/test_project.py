@@ -197,18 +197,21 @@ def test_import_scanner_sees_relative_and_absolute_imports(tmp_path):
 
 
 def test_every_package_data_file_is_shipped(root, pyproject):
-    """Data files inside the package must match a package-data pattern, or wheels lack them."""
+    """Non-Python files inside the package must match a package-data pattern, or wheels lack them.
+
+    Package discovery in pyproject.toml includes namespace packages, so every folder under
+    nrel_research/ is a package and the patterns apply to file names in each folder.
+    """
     import fnmatch
 
+    assert pyproject["tool"]["setuptools"]["packages"]["find"].get("namespaces", True)
     patterns = pyproject["tool"]["setuptools"]["package-data"]["*"]
-    missing = []
-    for path in (root / "nrel_research").rglob("*"):
-        if path.suffix not in {".yaml", ".json", ".csv"} or "__pycache__" in path.parts:
-            continue
-        package = path.parent
-        while not (package / "__init__.py").exists():
-            package = package.parent
-        rel = path.relative_to(package).as_posix()
-        if not any(fnmatch.fnmatch(rel, p) and rel.count("/") == p.count("/") for p in patterns):
-            missing.append(path.relative_to(root).as_posix())
+    missing = [
+        path.relative_to(root).as_posix()
+        for path in (root / "nrel_research").rglob("*")
+        if path.is_file()
+        and path.suffix not in {".py", ".pyc"}
+        and "__pycache__" not in path.parts
+        and not any(fnmatch.fnmatch(path.name, p) for p in patterns)
+    ]
     assert not missing, f"add package-data patterns in pyproject.toml for: {missing}"
