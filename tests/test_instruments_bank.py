@@ -141,11 +141,13 @@ def test_unknown_construct(tmp_path):
 
 def test_framework_construct_must_exist_in_the_framework(tmp_path):
     def edit(d):
-        d["constructs"][2]["id"] = "market_kind"
-        d["blocks"][2]["constructs"][0] = "market_kind"
+        k = next(i for i, c in enumerate(d["constructs"]) if c["id"] == "market_type")
+        d["constructs"][k]["id"] = "market_kind"
+        block = next(b for b in d["blocks"] if b["id"] == "firm_profile")
+        block["constructs"][0] = "market_kind"
 
     msg = load_error(edited(tmp_path, edit))
-    assert "constructs[2] (market_kind)" in msg and "names nothing in the framework" in msg
+    assert "(market_kind)" in msg and "names nothing in the framework" in msg
 
 
 def test_missing_action_construct(tmp_path):

@@ -35,18 +35,26 @@ from .model import (
 )
 
 __all__ = [
+    "FORMATS",
     "Block",
     "Choice",
     "Condition",
     "Construct",
     "HigherOrder",
+    "Instrument",
     "Item",
     "ItemBank",
     "Language",
     "Scale",
     "SourceReference",
+    "build",
     "default_path",
+    "export",
     "load_item_bank",
+    "validate_limesurvey",
+    "validate_qualtrics",
+    "validate_redcap",
+    "validate_xlsform",
 ]
 
 
@@ -99,3 +107,13 @@ def load_item_bank(
 def _load_bundled() -> ItemBank:
     path = default_path()
     return parse_item_bank(read_item_bank_yaml(path), path, framework.load())
+
+
+from .builder import Instrument, build  # noqa: E402  (needs load_item_bank above)
+from .exporters import FORMATS, export  # noqa: E402
+from .validators import (  # noqa: E402
+    validate_limesurvey,
+    validate_qualtrics,
+    validate_redcap,
+    validate_xlsform,
+)

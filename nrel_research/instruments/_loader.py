@@ -519,8 +519,17 @@ def parse_item_bank(doc: Any, path: Path, fw: Framework) -> ItemBank:
         ref = by_id[target]
         if ref.scale is None:
             raise c.fail(rw, f"skip logic item {target!r} has no choices", "refer to a choice item")
-        if position[target] >= position[item.id]:
-            raise c.fail(rw, f"skip logic item {target!r} comes after this item", "reorder")
+        block_index = {k: n for n, b in enumerate(blocks) for k in b.constructs}
+        before = (block_index[ref.construct], position[target]) < (
+            block_index[item.construct],
+            position[item.id],
+        )
+        if not before:
+            raise c.fail(
+                rw,
+                f"skip logic item {target!r} is not asked before this item",
+                "move the item (or its construct's block) after the item it depends on",
+            )
         codes = scale_by_id[ref.scale].codes
         if ("in" in rel) == ("selected" in rel):
             raise c.fail(rw, "give exactly one of 'in' or 'selected'", "fix it")
