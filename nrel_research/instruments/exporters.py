@@ -14,8 +14,8 @@ html       ``<stem>_<lang>.html`` (printable)           printed "answer only if"
 markdown   ``<stem>_<lang>.md``                         printed "answer only if" notes
 ========== =========================================== ============================
 
-Every file is deterministic: same instrument, same bytes (the XLSForm workbook's
-cell contents are deterministic; its zip container carries write times).
+Every file is deterministic: same instrument, same bytes (the XLSForm workbook is
+written with fixed document properties and zip member times).
 
 Format references: xlsform.org (XLSForm); the REDCap data dictionary's 18 standard
 columns; LimeSurvey's tab-separated survey structure (``TSVImportSurvey`` in
@@ -258,8 +258,29 @@ def to_xlsform(inst: Instrument, path) -> Path:
     wb.properties.created = fixed
     wb.properties.modified = fixed
     wb.properties.creator = "nrel_research"
-    wb.save(path)
+    buf = io.BytesIO()
+    wb.save(buf)
+    _deterministic_zip(buf.getvalue(), path)
     return path
+
+
+def _deterministic_zip(data: bytes, path: Path) -> None:
+    """Rewrite a zip archive with fixed member times, so the same content gives the same bytes."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(path, "w") as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
+                content = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>2016-01-01T00:00:00Z\g<2>",
+                    content,
+                )
+            dst.writestr(fixed, content)
 
 
 # -- REDCap ----------------------------------------------------------------------------------

@@ -269,7 +269,7 @@ class ItemBank:
         kind : {"items", "constructs", "scales", "higher_order", "references"}
             ``"items"`` gives one row per item with columns ``id, construct, block, type,
             scale, text, reverse, required, relevant, source, citation, verified,
-            audience, identifier``; ``"constructs"`` one row per construct with
+            audience, identifier``; ``"constructs"`` one row per construct, in block order, with
             ``id, name, kind, framework, framework_type, measurement, justification,
             block, n_items``.
 
@@ -322,7 +322,8 @@ class ItemBank:
                     "block": self.block_of(c.id).id,
                     "n_items": len(self.items_of(c.id)),
                 }
-                for c in self.constructs
+                for b in self.blocks
+                for c in (self.construct(k) for k in b.constructs)
             ]
         elif kind == "scales":
             rows = [
