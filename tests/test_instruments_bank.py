@@ -244,3 +244,21 @@ def test_unknown_field_and_bad_yaml(tmp_path):
     assert "not valid YAML" in load_error(bad)
     with pytest.raises(FrameworkError, match="cannot read item bank file"):
         instruments.load_item_bank(tmp_path / "missing.yaml")
+
+
+def test_attention_checks_quote_the_instructed_label_in_every_language(bank):
+    checks = [i for i in bank.items if i.correct is not None]
+    assert len(checks) >= 2
+    for item in checks:
+        choice = bank.scale(item.scale).choice(item.correct)
+        for lang in bank.languages:
+            assert choice.label(lang.code) in item.label(lang.code), (item.id, lang.code)
+
+
+def test_per_platform_texts_name_the_platform_in_every_language(bank):
+    for item in bank.items:
+        if item.platform:
+            choice = bank.scale("platforms").choice(item.platform)
+            for lang in bank.languages:
+                assert choice.label(lang.code) in item.label(lang.code)
+                assert "{platform}" not in item.label(lang.code)

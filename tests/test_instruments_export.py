@@ -286,3 +286,33 @@ def test_export_arguments(full, tmp_path):
         instruments.export(full, tmp_path, ["spss"])
     with pytest.raises(NrelError, match="stem='Bad Name'"):
         instruments.export(full, tmp_path, "html", stem="Bad Name")
+
+
+def test_data_dictionary_names_match_the_platform_exports(full, written):
+    dd = full.data_dictionary()
+    redcap = redcap_rows(written["nrel_survey_redcap_en.csv"])
+    fields = set()
+    for r in redcap:
+        if r["Field Type"] == "checkbox":
+            for part in r["Choices, Calculations, OR Slider Labels"].split("|"):
+                fields.add(f"{r['Variable / Field Name']}___{part.split(',')[0].strip()}")
+        elif r["Field Type"] != "descriptive":
+            fields.add(r["Variable / Field Name"])
+    assert fields == set(dd["redcap_name"])
+    text = written["nrel_survey_limesurvey.txt"].read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter="\t"))
+    codes = set()
+    parent = ""
+    for r in rows:
+        if r["language"] != "en":
+            continue
+        if r["class"] == "Q":
+            parent = r["name"]
+            if r["type/scale"] == "M":
+                continue
+            if r["type/scale"] != "X":
+                codes.add(parent)
+        elif r["class"] == "SQ":
+            codes.add(f"{parent}_{r['name']}")
+    expected = set(dd["limesurvey_name"]) - {"startdate", "submitdate"}
+    assert codes == expected

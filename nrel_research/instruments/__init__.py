@@ -2,7 +2,15 @@
 
 The item bank lives once, in the bundled ``item_bank.yaml``; it is validated against
 the framework (:func:`nrel_research.framework.load`) when loaded. Instruments for every
-survey platform are generated from it.
+survey platform are generated from it:
+
+- :func:`load_item_bank` -> :class:`ItemBank` (constructs, measurement models, items,
+  scales, translations);
+- :func:`build` -> :class:`Instrument` (blocks in framework order, skip logic,
+  randomised batteries, :meth:`Instrument.data_dictionary`,
+  :meth:`Instrument.table_schema`);
+- :func:`export` writes XLSForm, LimeSurvey, Qualtrics, REDCap, HTML and Markdown files
+  (see :mod:`.exporters`), checked by the validators in :mod:`.validators`.
 
 Examples
 --------
@@ -10,6 +18,9 @@ Examples
 >>> bank = instruments.load_item_bank()
 >>> len(bank.items_of("R1")), bank.construct("E7").framework_type
 (3, 'action')
+>>> inst = instruments.build(["E7"], randomize_within_blocks=False)
+>>> inst
+<Instrument: 5 questions in 3 blocks, languages en>
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ consent is given.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -55,8 +55,8 @@ class InstrumentBlock:
     """A block of an instrument and its questions, in presentation order."""
 
     id: str
-    title: dict
-    intro: dict
+    title: Mapping[str, str]
+    intro: Mapping[str, str]
     questions: tuple[Question, ...]
 
     def runs(self) -> list[tuple[int | None, list[Question]]]:
@@ -150,7 +150,9 @@ class Instrument:
         pandas.DataFrame
             Columns ``name, item, label, type, construct, block, scale, values,
             value_labels, minimum, maximum, reverse_keyed, required, relevant, audience,
-            identifier, measurement, source, verified`` (``type`` is a Frictionless
+            identifier, measurement, source, verified, redcap_name, limesurvey_name``
+            (the column each variable has in REDCap and LimeSurvey exports; ``""`` where
+            the platform records it under its own name or not at all; ``type`` is a Frictionless
             type: integer, number, string or datetime; ``values`` joins the allowed codes
             with ``|``; ``value_labels`` joins ``code=label`` pairs with ``; ``).
 
@@ -192,6 +194,8 @@ class Instrument:
                             "type": "integer",
                             "values": "0|1",
                             "value_labels": "0=not selected; 1=selected",
+                            "redcap_name": f"{it.id}___{ch.code}",
+                            "limesurvey_name": f"{it.id.replace('_', '')}_{ch.code}",
                         }
                     )
                 continue
@@ -217,6 +221,10 @@ class Instrument:
                     "type": typ,
                     "values": values,
                     "value_labels": labels,
+                    "redcap_name": it.id,
+                    "limesurvey_name": {"start": "startdate", "end": "submitdate"}.get(
+                        it.type, it.id.replace("_", "")
+                    ),
                 }
             )
         columns = [
@@ -239,6 +247,8 @@ class Instrument:
             "measurement",
             "source",
             "verified",
+            "redcap_name",
+            "limesurvey_name",
         ]
         return pd.DataFrame(rows, columns=columns)
 
@@ -329,8 +339,8 @@ def _resolve_constructs(bank: ItemBank, constructs) -> list[str]:
             wanted.append(ref)
         else:
             raise FrameworkError(
-                f"unknown construct {ref!r}; use construct ids ({', '.join(ids)}) or block "
-                f"ids ({', '.join(blocks)})."
+                f"unknown construct {ref!r} (item bank '{bank.path}'); use construct ids "
+                f"({', '.join(ids)}) or block ids ({', '.join(blocks)})."
             )
     return wanted
 
@@ -482,9 +492,7 @@ def build(
         if any(q.name == CONSENT_ITEM for q in questions):
             consent_seen = True
         blocks.append(
-            InstrumentBlock(
-                id=b.id, title=dict(b.title), intro=dict(b.intro), questions=tuple(questions)
-            )
+            InstrumentBlock(id=b.id, title=b.title, intro=b.intro, questions=tuple(questions))
         )
 
     inst_constructs = tuple(dict.fromkeys(q.item.construct for b in blocks for q in b.questions))
