@@ -201,6 +201,33 @@ def test_limesurvey_structure_and_relevance(written):
     assert [r["class"] for r in rows[i + 1 : i + 8]] == ["A"] * 7
 
 
+def test_limesurvey_validator_accepts_a_newer_export_layout(tmp_path):
+    # LimeSurvey 5/6 exports add `encrypted` and `same_script` plus attribute columns.
+    cols = ["id", "related_id", "class", "type/scale", "name", "relevance", "text", "help",
+            "language", "validation", "mandatory", "encrypted", "other", "default",
+            "same_default", "same_script", "hidden"]  # fmt: skip
+
+    def line(**kw):
+        return "\t".join(kw.get(c.replace("/", "_"), "") for c in cols)
+
+    en = {"language": "en"}
+    rows = [
+        "\t".join(cols),
+        line(**{"class": "S", "name": "language", "text": "en"}),
+        line(**{"class": "SL", "name": "surveyls_title", "text": '"Sample survey"', **en}),
+        line(id="1", **{"class": "G", "type_scale": "1", "name": "Group", "relevance": "1", **en}),
+        line(id="1", **{"class": "Q", "type_scale": "L", "name": "blue", "relevance": "1",
+                        "text": "Like blue?", "mandatory": "N", **en}),
+        line(related_id="1", **{"class": "A", "type_scale": "0", "name": "Y", "text": "Yes", **en}),
+        line(related_id="1", **{"class": "A", "type_scale": "0", "name": "N", "text": "No", **en}),
+        line(id="2", **{"class": "Q", "type_scale": "T", "name": "why",
+                        "relevance": "blue.NAOK == 'Y'", "text": "Why?", **en}),
+    ]  # fmt: skip
+    path = tmp_path / "ls6.txt"
+    path.write_text("\ufeff" + "\n".join(rows) + "\n", encoding="utf-8")
+    validators.validate_limesurvey(path)
+
+
 def test_limesurvey_validator_rejects_bad_structure(tmp_path):
     head = "\t".join(exporters.LIMESURVEY_COLUMNS)
     body = [

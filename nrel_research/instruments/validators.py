@@ -229,7 +229,9 @@ def validate_redcap(path) -> None:
 def validate_limesurvey(path) -> None:
     """Check a LimeSurvey tab-separated survey structure (``.txt``).
 
-    Checks: the base columns in LimeSurvey's export order; known row classes; settings
+    Checks: the base columns (``id, related_id, class, type/scale, name, relevance, text,
+    help, language, validation, mandatory, other, default, same_default``; newer LimeSurvey
+    versions add ``encrypted``, ``same_script`` and attribute columns); known row classes; settings
     (``S``/``SL``) before the first group; every question after a group, every
     subquestion/answer after a question; question codes of letters and digits (at most
     20), unique within a language; answer codes of at most 5 letters or digits, unique
@@ -248,8 +250,9 @@ def validate_limesurvey(path) -> None:
     header = text.split("\n", 1)[0].split("\t")
     problems: list[str] = []
     base = list(LIMESURVEY_COLUMNS[:14])
-    if header[:14] != base:
-        problems.append(f"the first columns must be {base}; got {header[:14]}")
+    missing = [c for c in base if c not in header]
+    if missing:
+        problems.append(f"the header lacks the base column(s) {missing} (needed: {base})")
         _raise(path, problems, "LimeSurvey TSV")
     state = "settings"
     codes: dict[str, list[str]] = {}
