@@ -577,12 +577,12 @@ def qualtrics_text(inst: Instrument, language: str) -> tuple[str, list[dict[str,
         block_lines = [f"[[Block:{b.id}]]", ""]
         n_questions = 0
         if b.intro:
-            block_lines += ["[[Question:Text]]", f"[[ID:{b.id}_intro]]", b.intro[language], ""]
+            block_lines += ["[[Question:DB]]", f"[[ID:{b.id}_intro]]", b.intro[language], ""]
         for run, questions in b.runs():
             stem = inst.stem(b, questions, language) if run is not None else ""
             if stem:
                 block_lines += [
-                    "[[Question:Text]]",
+                    "[[Question:DB]]",
                     f"[[ID:{_stem_note_name(b, run)}]]",
                     stem,
                     "",
