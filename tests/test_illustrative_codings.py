@@ -1,4 +1,4 @@
-"""The independent double-coding of the illustrative corpus is complete and well-formed."""
+"""The independent double-codings of the illustrative corpus and the held-out set are complete."""
 
 from __future__ import annotations
 
@@ -12,19 +12,33 @@ import nrel_research as nr
 DATA = Path(nr.__file__).parent / "coding" / "data"
 
 
-@pytest.fixture(scope="module")
-def codings():
-    return pd.read_csv(DATA / "illustrative_codings.csv", dtype=str, keep_default_na=False)
+SETS = {
+    "illustrative": ("illustrative_posts.csv", "illustrative_codings.csv", ["coder_a", "coder_b"]),
+    "heldout": ("heldout_posts.csv", "heldout_codings.csv", ["coder_c", "coder_d"]),
+}
+
+
+@pytest.fixture(scope="module", params=list(SETS))
+def coding_set(request):
+    posts_file, codings_file, coders = SETS[request.param]
+    read = lambda f: pd.read_csv(DATA / f, dtype=str, keep_default_na=False)  # noqa: E731
+    return read(posts_file), read(codings_file), coders
 
 
 @pytest.fixture(scope="module")
-def posts():
-    return pd.read_csv(DATA / "illustrative_posts.csv", dtype=str, keep_default_na=False)
+def codings(coding_set):
+    return coding_set[1]
 
 
-def test_columns_and_coders(codings):
+@pytest.fixture(scope="module")
+def posts(coding_set):
+    return coding_set[0]
+
+
+def test_columns_and_coders(coding_set):
+    _, codings, coders = coding_set
     assert list(codings.columns) == ["post_id", "coder", "code", "secondary_code"]
-    assert sorted(codings["coder"].unique()) == ["coder_a", "coder_b"]
+    assert sorted(codings["coder"].unique()) == coders
     assert not codings.duplicated(["post_id", "coder"]).any()
 
 
