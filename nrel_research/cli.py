@@ -108,6 +108,61 @@ def _reproduce_run(args: argparse.Namespace) -> int:
     return 0 if (table["status"] == "ok").all() else 1
 
 
+# -- nrel survey ---------------------------------------------------------------------------
+def _survey_args(p: argparse.ArgumentParser) -> None:
+    from .instruments import FORMATS
+
+    p.add_argument(
+        "action",
+        choices=["build", "items"],
+        help="build: write the instrument files; items: list constructs and item counts",
+    )
+    p.add_argument(
+        "--format",
+        default="all",
+        help=f"comma-separated formats: {', '.join(FORMATS)} or all (default: all)",
+    )
+    p.add_argument("--lang", default="en", help="comma-separated language codes (default: en)")
+    p.add_argument(
+        "--constructs", default=None, help="comma-separated construct or block ids (default: all)"
+    )
+    p.add_argument("--market-type", choices=["B2B", "B2C", "both"], default=None)
+    p.add_argument("--seed", type=int, default=0, help="seed of the within-block shuffle")
+    p.add_argument(
+        "--no-randomize", action="store_true", help="keep the item-bank order within blocks"
+    )
+    p.add_argument("--out", default="surveys", help="output folder (default: surveys)")
+    p.add_argument("--stem", default="nrel_survey", help="start of the file names")
+
+
+def _survey_run(args: argparse.Namespace) -> int:
+    import warnings
+
+    from . import instruments
+
+    if args.action == "items":
+        frame = instruments.load_item_bank().to_frame("constructs")
+        shown = frame[["block", "id", "kind", "measurement", "n_items", "name"]]
+        print(shown.to_string(index=False, max_colwidth=60))
+        return 0
+    constructs = args.constructs.split(",") if args.constructs else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", instruments.builder.TranslationWarning)
+        inst = instruments.build(
+            constructs,
+            languages=args.lang.split(","),
+            randomize_within_blocks=not args.no_randomize,
+            seed=args.seed,
+            market_type=args.market_type,
+        )
+    for w in caught:
+        print(f"nrel survey: warning: {w.message}", file=sys.stderr)
+    paths = instruments.export(inst, args.out, args.format, stem=args.stem)
+    for path in paths:
+        print(path)
+    return 0
+
+
 # -- nrel code -----------------------------------------------------------------------------
 def _code_args(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="code_command", metavar="ACTION", required=True)
@@ -264,6 +319,12 @@ COMMANDS: list[Command] = [
         "execute every notebook and write executed notebooks + HTML index to reports/",
         _reproduce_args,
         _reproduce_run,
+    ),
+    Command(
+        "survey",
+        "build the N-REL survey instrument (XLSForm, LimeSurvey, Qualtrics, REDCap, HTML...)",
+        _survey_args,
+        _survey_run,
     ),
     Command(
         "code",

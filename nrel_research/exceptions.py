@@ -20,6 +20,8 @@ __all__ = [
     "NrelError",
     "NrelWarning",
     "SpecificationError",
+    "SurveyFormatError",
+    "TranslationWarning",
 ]
 
 
@@ -39,6 +41,10 @@ class DataError(NrelError):
     """A data set does not match what the analysis or the data dictionary requires."""
 
 
+class SurveyFormatError(NrelError):
+    """An exported survey file breaks the structural rules of its format."""
+
+
 class NrelWarning(UserWarning):
     """Base class of every warning issued by :mod:`nrel_research`."""
 
@@ -53,3 +59,7 @@ class ImproperSolutionWarning(NrelWarning):
 
 class DataQualityWarning(NrelWarning):
     """The data are usable but something deserves the researcher's attention."""
+
+
+class TranslationWarning(NrelWarning):
+    """A survey uses a draft translation, or a translation lacks some texts."""

@@ -91,3 +91,25 @@ def test_installed_console_script():
     res = subprocess.run([str(script), "framework", "categories"], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert "Representation" in res.stdout and "Listening" in res.stdout
+
+
+def test_survey_items_and_build(tmp_path, capsys):
+    assert cli.main(["survey", "items"]) == 0
+    out = capsys.readouterr().out
+    assert "marketing_performance" in out and "E7" in out
+    assert cli.main(["survey", "build", "--format", "xlsform,redcap", "--lang", "en,es",
+                     "--constructs", "E7,outcomes", "--out", str(tmp_path)]) == 0  # fmt: skip
+    captured = capsys.readouterr()
+    assert "Spanish (es) translation is a draft" in captured.err
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [
+        "nrel_survey.xlsx",
+        "nrel_survey_data_dictionary.csv",
+        "nrel_survey_redcap_en.csv",
+        "nrel_survey_redcap_es.csv",
+        "nrel_survey_schema.json",
+    ]
+    assert cli.main(["survey", "build", "--lang", "de", "--out", str(tmp_path)]) == 2
+    assert "unknown language 'de'" in capsys.readouterr().err
+    assert cli.main(["survey", "build", "--constructs", "R9", "--out", str(tmp_path)]) == 2
+    assert "unknown construct 'R9'" in capsys.readouterr().err

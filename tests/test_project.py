@@ -194,3 +194,24 @@ def test_import_scanner_sees_relative_and_absolute_imports(tmp_path):
     )
     found = _imports(mod, ["nrel_research", "sem"])
     assert found == {"framework", "sem", "cli", "data", "coding"}
+
+
+def test_every_package_data_file_is_shipped(root, pyproject):
+    """Non-Python files inside the package must match a package-data pattern, or wheels lack them.
+
+    Package discovery in pyproject.toml includes namespace packages, so every folder under
+    nrel_research/ is a package and the patterns apply to file names in each folder.
+    """
+    import fnmatch
+
+    assert pyproject["tool"]["setuptools"]["packages"]["find"].get("namespaces", True)
+    patterns = pyproject["tool"]["setuptools"]["package-data"]["*"]
+    missing = [
+        path.relative_to(root).as_posix()
+        for path in (root / "nrel_research").rglob("*")
+        if path.is_file()
+        and path.suffix not in {".py", ".pyc"}
+        and "__pycache__" not in path.parts
+        and not any(fnmatch.fnmatch(path.name, p) for p in patterns)
+    ]
+    assert not missing, f"add package-data patterns in pyproject.toml for: {missing}"
