@@ -14,6 +14,8 @@
   :func:`cross_validate`.
 - :func:`action_mix` - firm-level action mix (counts and shares per code, per platform,
   per period) keyed by firm id, to join with survey data.
+- :func:`example_posts`, :func:`example_codings` - the bundled illustrative corpus and the
+  held-out set (invented posts; see data/README.md), :func:`consensus_codes`.
 
 Examples
 --------
@@ -44,6 +46,7 @@ from .codebook import (
     default_codebook_path,
     load_codebook,
 )
+from .examples import consensus_codes, example_codings, example_path, example_posts
 from .exports import coder_manual, coding_sheet, write_manual
 from .io import read_codings, read_posts, read_table
 from .reliability import (
@@ -70,10 +73,14 @@ __all__ = [
     "coder_manual",
     "coding_sheet",
     "confusion_table",
+    "consensus_codes",
     "cross_validate",
     "default_codebook_path",
     "disagreements",
     "evaluate",
+    "example_codings",
+    "example_path",
+    "example_posts",
     "krippendorff_alpha",
     "load_codebook",
     "prepare_text",

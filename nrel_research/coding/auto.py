@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from os import PathLike
@@ -30,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_positive_int
-from ..exceptions import DataError
+from ..exceptions import ConvergenceWarning, DataError
 from ._text import normalize
 from .codebook import Codebook, load_codebook
 
@@ -496,7 +497,11 @@ class SupervisedCoder:
             ]
         )
         model = LogisticRegression(
-            C=self.C, class_weight="balanced", max_iter=5000, random_state=self.seed
+            C=self.C,
+            class_weight="balanced",
+            solver="newton-cg",
+            max_iter=1000,
+            random_state=self.seed,
         )
         return Pipeline([("features", features), ("model", model)])
 
@@ -517,18 +522,37 @@ class SupervisedCoder:
         y = _codes(codes, valid, len(texts))
         if len(set(y)) < 2:
             raise DataError("training needs posts of at least two different codes.")
-        self.pipeline_ = self._pipeline().fit(texts, y)
+        from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
+        from threadpoolctl import threadpool_limits
+
+        # Single-threaded BLAS: on these small problems threads only add overhead.
+        with threadpool_limits(1), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SklearnConvergenceWarning)
+            self.pipeline_ = self._pipeline().fit(texts, y)
+        for w in caught:
+            warnings.warn(
+                f"the supervised coder's logistic regression did not converge ({w.message}); "
+                "raise C's regularisation (lower C) or check the training data.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         return self
 
     def predict(self, posts: Posts) -> np.ndarray:
         """Return the most probable code of each post."""
+        from threadpoolctl import threadpool_limits
+
         self._check_fitted()
-        return np.asarray(self.pipeline_.predict(_texts(posts, self.text)), dtype=object)
+        with threadpool_limits(1):
+            return np.asarray(self.pipeline_.predict(_texts(posts, self.text)), dtype=object)
 
     def predict_proba(self, posts: Posts) -> pd.DataFrame:
         """Return the probability of each code (columns) for each post (rows)."""
+        from threadpoolctl import threadpool_limits
+
         self._check_fitted()
-        proba = self.pipeline_.predict_proba(_texts(posts, self.text))
+        with threadpool_limits(1):
+            proba = self.pipeline_.predict_proba(_texts(posts, self.text))
         return pd.DataFrame(proba, columns=list(self.pipeline_.classes_))
 
     def save(self, path: str | PathLike[str]) -> Path:
