@@ -121,19 +121,17 @@ def _alpha_from_counts(
             expected_b = (n_b * n_b - (nc_b**2).sum(axis=1)) / (n_b - 1)
             boot = np.where(expected_b > 0, 1.0 - (n_b - agree_b) / expected_b, 1.0)
     elif n_boot:
-        # Hayes & Krippendorff (2007): hold D_e fixed; resample, with replacement, the
-        # M = sum_u m_u (m_u - 1) / 2 pairs of values within units, each disagreeing pair
-        # of unit u adding 2 / (m_u - 1) to n * D_o. Pairs are grouped by their
-        # contribution so that one multinomial draw per replicate resamples all M pairs.
-        pairs_total = m * (m - 1) // 2
-        pairs_agree = ((counts * (counts - 1)) // 2).sum(axis=1)
-        contribution = 2.0 / (m - 1)
-        values, groups = np.unique(contribution, return_inverse=True)
-        dis = np.bincount(groups, weights=pairs_total - pairs_agree, minlength=len(values))
-        n_pairs = int(pairs_total.sum())
-        probs = np.concatenate([dis, [n_pairs - dis.sum()]]) / n_pairs
-        draws = rng.multinomial(n_pairs, probs, size=n_boot)[:, :-1]
-        boot = 1.0 - (draws @ values) / expected
+        # Hayes & Krippendorff (2007); Krippendorff's "Algorithm for bootstrapping a
+        # distribution of alpha" (2006, rev. 2011): D_e is held at its observed value and
+        # M pairs of values are drawn with replacement from the cells of the coincidence
+        # matrix, cell (c, k) with probability o_ck / n; M is the number of pairs of values
+        # within units, sum_u m_u (m_u - 1) / 2. Each draw contributes its metric
+        # difference (nominal: 1 if c != k), and alpha_b = 1 - mean difference / D_e. For
+        # the nominal metric the number of disagreeing draws is binomial(M, D_o).
+        n_pairs = int((m * (m - 1) // 2).sum())
+        d_o = observed / n
+        d_e = expected / n
+        boot = 1.0 - rng.binomial(n_pairs, d_o, size=n_boot) / n_pairs / d_e
     if n_boot:
         tail = (1.0 - ci) / 2.0
         lo, hi = np.quantile(boot, [tail, 1.0 - tail])
@@ -299,13 +297,15 @@ def reliability(
     seed : int or Generator, optional
         Seed of the bootstrap (same seed, same interval).
     bootstrap : {"pairs", "units"}, default "pairs"
-        ``"pairs"`` is the Hayes & Krippendorff (2007) algorithm (KALPHA): the expected
-        disagreement is held at its observed value and the pairs of values within units
-        are resampled. ``"units"`` resamples units and recomputes alpha in full. In our
-        simulations with known alpha (tests/test_coding_reliability.py) both cover close
-        to the nominal level with two coders per unit; with three or more coders per unit
-        the pair bootstrap is too narrow (pairs within a unit are not independent; about
-        82% for a nominal 95% with 3 coders and 60 units) and ``"units"`` is preferable.
+        ``"pairs"`` is the Hayes & Krippendorff (2007) algorithm (KALPHA; Krippendorff's
+        "Algorithm for bootstrapping a distribution of alpha"): the expected disagreement
+        is held at its observed value and as many pairs of values as the data hold are
+        drawn with replacement from the coincidence matrix. ``"units"`` resamples units
+        and recomputes alpha in full. In simulations with known alpha
+        (tests/test_coding_reliability.py) both cover close to the nominal level with two
+        coders per unit; with three or more coders per unit the pair bootstrap is too
+        narrow (pairs within a unit are not independent: about 82% for a nominal 95% with
+        3 coders and 60 units), and ``"units"`` is preferable.
     min_units_per_code : int, default 10
         Per-code alphas for codes present in fewer pairable units than this get a
         :class:`RareCodeWarning` and a note.
@@ -327,8 +327,8 @@ def reliability(
     -----
     Alpha is computed from the coincidence matrix (Krippendorff, 2011) and checked
     against the ``krippendorff`` package and Krippendorff's worked examples; the interval
-    is the Hayes & Krippendorff (2007) bootstrap (expected disagreement held fixed, the
-    pairs of values within units resampled with replacement; checked by seeded
+    is the Hayes & Krippendorff (2007) bootstrap (expected disagreement held fixed, pairs
+    of values drawn with replacement from the coincidence matrix; checked by seeded
     reproducibility and by coverage in simulations with known alpha). Cohen's kappa is
     checked against scikit-learn and Fleiss' kappa against statsmodels. Fleiss' kappa is
     reported only when every pairable unit is coded by every coder. Percent agreement is
