@@ -108,6 +108,9 @@ def test_fast_matcher_equals_naive_search_of_every_rule():
     cb = coding.load_codebook()
     texts = [t for _, _, t in POSTS] + cb.to_frame("examples").text.tolist()
     texts += ["Prices from €9, $5 or 20 EUR", "@brand congrats @rival!", "#win #giveaway"]
+    texts += ["x20% off", "In collaboration with @ana", "ya disponibles en tienda", "۲۰ درصد تخفیف"]
+    texts += coding.example_posts("illustrative").text.tolist()
+    texts += coding.example_posts("heldout").text.tolist()
     for lang in (*cb.languages, None):
         rules = cb.rules_for(lang)
         matcher = _Matcher(rules)

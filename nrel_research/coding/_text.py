@@ -49,6 +49,8 @@ _TABLE = str.maketrans(
     }
 )
 
+_MAPPED = re.compile("[" + "".join(re.escape(chr(c)) for c in _TABLE) + "]")
+
 
 def normalize(text: str) -> str:
     """Normalise ``text`` for matching across accents and Arabic/Persian script variants.
@@ -74,7 +76,10 @@ def normalize(text: str) -> str:
     >>> normalize("۲۰٪ تخفيف")
     '20% تخفیف'
     """
-    text = unicodedata.normalize("NFKC", text)
-    text = unicodedata.normalize("NFD", text)
+    if text.isascii():  # nothing to normalise (fast path for most English posts)
+        return text
+    text = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text))
     text = _MARKS.sub("", text)
-    return unicodedata.normalize("NFC", text.translate(_TABLE))
+    if _MAPPED.search(text):
+        text = text.translate(_TABLE)
+    return unicodedata.normalize("NFC", text)

@@ -128,6 +128,9 @@ def _split_alternatives(pattern: str) -> list[str]:
     return parts
 
 
+_DIGIT = "\x00"  # index key: the alternative starts with a digit (\d)
+
+
 def _prefixes(items: list, limit: int) -> set[str]:
     """Literal strings (up to ``limit`` long) one of which every match must start with."""
     from re import _constants as sc
@@ -141,7 +144,13 @@ def _prefixes(items: list, limit: int) -> set[str]:
         op, av = seq[0]
         rest = seq[1:]
         if op is sc.LITERAL:
-            walk(rest, prefix + chr(av))
+            ch = chr(av)
+            if prefix and not _is_word(ch):  # keys are word starts or a single symbol
+                out.add(prefix)
+            elif not prefix and not _is_word(ch):
+                out.add(ch)
+            else:
+                walk(rest, prefix + ch)
         elif op is sc.AT and av is sc.AT_BOUNDARY and not prefix:
             walk(rest, prefix)
         elif op is sc.SUBPATTERN:
@@ -151,9 +160,13 @@ def _prefixes(items: list, limit: int) -> set[str]:
                 walk(list(alt) + rest, prefix)
         elif op is sc.IN and len(av) <= 4 and all(o is sc.LITERAL for o, _ in av):
             for _, v in av:
-                walk(rest, prefix + chr(v))
-        elif op in (sc.MAX_REPEAT, sc.MIN_REPEAT) and av[0] >= 1:
-            walk(list(av[2]), prefix)  # the first repetition, then stop extending
+                walk([(sc.LITERAL, v), *rest], prefix)
+        elif op is sc.IN and av == [(sc.CATEGORY, sc.CATEGORY_DIGIT)] and not prefix:
+            out.add(_DIGIT)  # a match starting with any digit
+        elif op in (sc.MAX_REPEAT, sc.MIN_REPEAT):
+            if av[0] == 0:
+                walk(rest, prefix)  # the optional item skipped
+            walk(list(av[2]), prefix)  # its first repetition, then stop extending
         else:  # anything else ends the literal prefix (still a valid, shorter prefix)
             out.add(prefix)
 
@@ -186,7 +199,6 @@ class _Matcher:
     """
 
     LIMIT = 3
-    _POSITIONS = re.compile(r"\b\w|[^\w\s]")
 
     def __init__(self, rules) -> None:
         from re import _constants as sc
@@ -209,9 +221,11 @@ class _Matcher:
                         self.index.setdefault(key, []).append((rule.id, compiled))
                 else:
                     scan.append((rule.id, alt))
-        symbols = "".join(sorted({re.escape(k[0]) for k in self.index if not _is_word(k[0])}))
-        self.positions = re.compile(r"\b\w" + (f"|[{symbols}]" if symbols else ""))
-        self.cache: dict[str, tuple[tuple[str, re.Pattern], ...]] = {}
+        symbols = "".join(
+            sorted({re.escape(k[0]) for k in self.index if k != _DIGIT and not _is_word(k[0])})
+        )
+        self.positions = re.compile(r"\b\w{1,3}" + (f"|[{symbols}]" if symbols else ""))
+        self.cache: dict[str, tuple] = {}
         self.scan_names = {f"s{i}": rid for i, (rid, _) in enumerate(scan)}
         self.scan = (
             re.compile("|".join(f"(?P<s{i}>{alt})" for i, (_, alt) in enumerate(scan)))
@@ -219,19 +233,32 @@ class _Matcher:
             else None
         )
 
+    def _candidates(self, gram: str):
+        """Alternatives that may match where ``gram`` starts, with one regex to test them all."""
+        cands = tuple(c for k in range(1, len(gram) + 1) for c in self.index.get(gram[:k], ()))
+        if gram[0].isdigit():
+            cands += tuple(self.index.get(_DIGIT, ()))
+        if not cands:
+            return ()
+        gate = re.compile("|".join(c.pattern for _, c in cands)) if len(cands) > 1 else None
+        return gate, cands
+
     def matches(self, text: str) -> list[tuple[str, str]]:
         """Return ``(rule id, matched text)`` for every rule alternative that matches."""
         found = []
         if self.index:
             cache = self.cache
             for m in self.positions.finditer(text):
+                gram = m.group()
+                entry = cache.get(gram)
+                if entry is None:
+                    entry = cache[gram] = self._candidates(gram)
+                if not entry:
+                    continue
                 pos = m.start()
-                gram = text[pos : pos + self.LIMIT]
-                cands = cache.get(gram)
-                if cands is None:
-                    cands = cache[gram] = tuple(
-                        c for k in range(1, len(gram) + 1) for c in self.index.get(gram[:k], ())
-                    )
+                gate, cands = entry
+                if gate is not None and gate.match(text, pos) is None:
+                    continue  # no candidate matches here (the common case)
                 for rid, compiled in cands:
                     hit = compiled.match(text, pos)
                     if hit:
@@ -326,16 +353,18 @@ class DictionaryCoder:
 
     def _script_matcher(self, text: str) -> _Matcher:
         """Matcher for a post of unknown language: the languages of the scripts it uses."""
-        known = set(self._matchers)
-        langs = {lang for lang in known if lang not in _SCRIPT_LANGUAGES}  # always used
-        for script, pattern in _SCRIPTS.items():
-            if pattern.search(text):
-                langs |= known & set(_SCRIPT_LANGUAGES_BY_SCRIPT[script])
-        key = tuple(sorted(langs)) or tuple(sorted(known))
-        if key not in self._by_script:
+        flags = tuple(bool(p.search(text)) for p in _SCRIPTS.values())
+        matcher = self._by_script.get(flags)
+        if matcher is None:
+            known = set(self._matchers)
+            langs = {lang for lang in known if lang not in _SCRIPT_LANGUAGES}  # always used
+            for script, present in zip(_SCRIPTS, flags, strict=True):
+                if present:
+                    langs |= known & set(_SCRIPT_LANGUAGES_BY_SCRIPT[script])
+            key = langs or known
             rules = tuple(r for r in self.codebook.dictionary if r.language in key)
-            self._by_script[key] = _Matcher(rules)
-        return self._by_script[key]
+            matcher = self._by_script[flags] = _Matcher(rules)
+        return matcher
 
     def _decide(
         self, fired: dict[str, list[tuple[str, str]]]
