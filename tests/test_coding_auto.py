@@ -215,3 +215,18 @@ def test_cross_validation_reports_overall_and_per_language_with_n(posts):
     assert len(pred) == len(big) and grouped.loc[0, "n"] == len(big)
     with pytest.raises(DataError, match="need at least 5 posts of every code"):
         coding.cross_validate(coding.SupervisedCoder(), posts, "code", k=5)
+
+
+def test_matcher_searches_alternatives_that_can_start_inside_words():
+    from nrel_research.coding.codebook import DictionaryRule
+
+    rules = [
+        DictionaryRule("en:R2:1", "en", "R2", r"\d+ ?% off", 1.0),
+        DictionaryRule("en:R2:2", "en", "R2", r"sale|\bdeal\b", 1.0),
+        DictionaryRule("en:E4:1", "en", "E4", r"\b(?:in )?contest", 1.0),
+    ]
+    matcher = _Matcher(rules)
+    assert matcher.matches("x20% off") == [("en:R2:1", "20% off")]
+    assert {r for r, _ in matcher.matches("wholesale deal")} == {"en:R2:2"}
+    assert matcher.matches("in contest") and matcher.matches("contest")
+    assert not matcher.matches("idealist")

@@ -191,9 +191,10 @@ class _Matcher:
     r"""Fast exact matching of many dictionary rules on case-folded, normalised text.
 
     Every rule is split into its top-level alternatives. An alternative that must start
-    at a word start (leading ``\b`` and a letter) or at a symbol (``@``, ``#``, ``€``)
-    is indexed by its possible first one to three literal characters and tried only at
-    the positions where one of those keys occurs; the few others are searched in full.
+    at a word start (leading ``\b`` and a letter or digit) or at a symbol (``@``, ``#``,
+    ``€``) is indexed by its possible first one to three word characters (or by "any
+    digit") and tried only where a word starting with one of those keys occurs; the few
+    others are searched in full.
     Each alternative is matched at each candidate position, so rules never mask each
     other: the result equals running every rule's ``search`` on the text.
     """
@@ -212,8 +213,10 @@ class _Matcher:
                 parsed = list(_parser.parse(alt))
                 bounded = bool(parsed) and parsed[0] == (sc.AT, sc.AT_BOUNDARY)
                 keys = _prefixes(parsed, self.LIMIT)
+                # Positions are word starts and symbols, so an alternative that can start
+                # inside a word (no leading \b before a letter or digit) is searched in full.
                 word_start = all(
-                    k and (bounded or not (k[0].isalnum() or k[0] == "_")) for k in keys
+                    k and (bounded or (k != _DIGIT and not _is_word(k[0]))) for k in keys
                 )
                 if keys and word_start and "" not in keys:
                     compiled = re.compile(alt)
