@@ -89,6 +89,11 @@ def test_explain_names_the_rules_that_fired(coder):
         assert rules.loc[rid, "code"] == "E4"
 
 
+def test_dictionary_has_scores_not_probabilities(coder):
+    with pytest.raises(NotImplementedError, match="rule scores, not probabilities"):
+        coder.predict_proba(["Win a prize"])
+
+
 def test_unmatched_posts_stay_uncoded_unless_fallback(coder):
     assert coder.predict(["zzz qqq"]).tolist() == [None]
     assert coding.DictionaryCoder(fallback="R1").predict(["zzz qqq"]).tolist() == ["R1"]

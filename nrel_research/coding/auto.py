@@ -392,6 +392,13 @@ class DictionaryCoder:
             out.append(ranked[0] if ranked else self.fallback)
         return np.array(out, dtype=object)
 
+    def predict_proba(self, posts: Posts) -> pd.DataFrame:
+        """Not available: rule scores are not probabilities (use :meth:`scores`)."""
+        raise NotImplementedError(
+            "the dictionary coder has rule scores, not probabilities; use scores(posts) or "
+            "explain(posts), or SupervisedCoder.predict_proba for calibrated probabilities."
+        )
+
     def explain(self, posts: Posts) -> pd.DataFrame:
         """Return, per post, the codes chosen and the rules that fired.
 
