@@ -1,0 +1,1 @@
+"""SEM engine (placeholder init)."""
