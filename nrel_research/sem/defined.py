@@ -71,7 +71,7 @@ class DefinedParameters:
             line = int(table.at[r, "line"]) if "line" in table.columns else 0
             mapping = {}
 
-            def repl(m, mapping=mapping, expr=expr, line=line):
+            def repl(m, mapping=mapping, expr=expr, line=line, name=name):
                 tok = m.group(0)
                 if tok in _FUNCS:
                     return tok
@@ -120,7 +120,7 @@ class DefinedParameters:
         out = np.empty(len(self.codes))
         for k, code in enumerate(self.codes):
             with np.errstate(all="ignore"):
-                val = eval(code, {"__builtins__": {}}, env)  # noqa: S307 (AST-checked)
+                val = eval(code, {"__builtins__": {}}, env)
             out[k] = float(val) if np.isfinite(val) else math.nan
             env[f"_d{k}"] = out[k]
         return out

@@ -62,7 +62,7 @@ def ml_discrepancy(model: Model, stats: list[GroupStats], theta) -> float:
     return float(total)
 
 
-def _gradient_and_info(model, stats, theta, want_info=True):
+def _gradient_and_info(model, stats, theta, want_info=True, x_idx=None, x_grad=True):
     ntot = sum(s.n for s in stats)
     grad = np.zeros(model.n_free)
     info = np.zeros((model.n_free, model.n_free)) if want_info else None
@@ -80,12 +80,28 @@ def _gradient_and_info(model, stats, theta, want_info=True):
             ssum = st.cov + np.outer(d, d)
         wmat = inv - inv @ ssum @ inv
         nv = len(r)
-        g = dlt[:nv].T @ (wmat[r, c] * w2)
-        if imp["mean"] is not None:
-            g += dlt[nv:].T @ (-2.0 * inv @ d)
+        keep_v = np.ones(nv)
+        keep_m = np.ones(rep.p)
+        if x_idx:
+            xs = np.zeros(rep.p, dtype=bool)
+            xs[list(x_idx)] = True
+            keep_v = np.where(xs[r] & xs[c], 0.0, 1.0)
+            keep_m = np.where(xs, 0.0, 1.0)
+        gv = wmat[r, c] * w2
+        gm = -2.0 * inv @ d if imp["mean"] is not None else None
+        if x_idx and x_grad:
+            gv = gv * keep_v
+            if gm is not None:
+                gm = gm * keep_m
+        g = dlt[:nv].T @ gv
+        if gm is not None:
+            g += dlt[nv:].T @ gm
         grad += st.n / ntot * g
         if want_info:
-            info += st.n / ntot * _unit_info(inv, r, c, dlt, imp["mean"] is not None)
+            dlt_w = dlt
+            if x_idx:
+                dlt_w = dlt * np.concatenate([keep_v, keep_m])[: dlt.shape[0], None]
+            info += st.n / ntot * _unit_info(inv, r, c, dlt_w, imp["mean"] is not None)
     return grad, info
 
 
@@ -107,7 +123,7 @@ def _unit_info(inv, r, c, dlt, meanstructure):
 
 
 def expected_information(model: Model, stats: list[GroupStats], theta) -> np.ndarray:
-    """Expected (unit) information matrix ``sum_g (N_g/N) Delta_g' W_g Delta_g``.
+    """Return the expected (unit) information ``sum_g (N_g/N) Delta_g' W_g Delta_g``.
 
     ``W_g`` is the normal-theory weight ``0.5 D'(Sigma^-1 kron Sigma^-1) D`` (plus
     ``Sigma^-1`` for the means) at the model-implied moments: lavaan's

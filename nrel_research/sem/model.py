@@ -63,9 +63,7 @@ class _GroupRep:
         dummy = []
         for lhs, op, rhs in zip(rows["lhs"], rows["op"], rows["rhs"], strict=True):
             cand = []
-            if op == "~":
-                cand = [lhs, rhs]
-            elif op == "~~" and ((lhs in lv) != (rhs in lv)):
+            if op == "~" or (op == "~~" and ((lhs in lv) != (rhs in lv))):
                 cand = [lhs, rhs]
             elif op == "=~" and lhs not in lv:
                 cand = [lhs]
@@ -215,7 +213,8 @@ class Model:
         for lab, f in zip(t["label"], t["free"], strict=True):
             if lab and lab not in by_label:
                 by_label[lab] = f
-        for lhs, rhs in zip(t.loc[t["op"] == "==", "lhs"], t.loc[t["op"] == "==", "rhs"]):
+        eq = t[t["op"] == "=="]
+        for lhs, rhs in zip(eq["lhs"], eq["rhs"], strict=True):
             a = by_plabel.get(lhs, by_label.get(lhs, 0))
             b = by_plabel.get(rhs, by_label.get(rhs, 0))
             if a == 0 or b == 0:
@@ -320,7 +319,7 @@ class Model:
 
     def _delta_group(self, rep, vals_all):
         mats = rep.matrices(vals_all[rep.row_index])
-        p, m = rep.p, rep.m
+        p, _m = rep.p, rep.m
         lam, psi = mats["lambda"], mats["psi"]
         a = rep.ib_inv(mats["beta"])
         la = lam @ a  # p x m
@@ -362,10 +361,7 @@ class Model:
                 dmu[:, k] = la[:, i]
         r, c = rep.vr, rep.vc
         dsig = fac * (u[r, :] * v[c, :] + v[r, :] * u[c, :])
-        if self.meanstructure:
-            drows = np.vstack([dsig, dmu])
-        else:
-            drows = dsig
+        drows = np.vstack([dsig, dmu]) if self.meanstructure else dsig
         full = np.zeros((drows.shape[0], self.n_free))
         np.add.at(full.T, free[sel] - 1, drows.T)
         return full

@@ -137,16 +137,25 @@ def _formulas(model: str) -> list[_Formula]:
     for lineno, raw in enumerate(model.splitlines(), start=1):
         text = _strip_comment(raw)
         for piece in _split_top(text, ";"):
+            bad = re.search(r"[A-Za-z0-9_.)\"']\s+[A-Za-z0-9_.(\"']", piece.strip())
+            if bad:
+                raise SpecificationError(
+                    f"model syntax line {lineno}: {piece.strip()!r} has white space between "
+                    "two names or values; join terms with '+' and modifiers with '*'."
+                )
             piece = re.sub(r"\s+", "", piece)
             if piece:
                 pieces.append((lineno, piece))
     merged: list[tuple[int, str]] = []
     for lineno, piece in pieces:
-        continues = merged and (
-            merged[-1][1][-1] in "+*" or not _OP_RE.search(piece) or piece[0] == "+"
-        )
-        if continues:
+        after_operator = merged and (merged[-1][1][-1] in "+*=~<>:|" or piece[0] in "+*")
+        if after_operator:
             merged[-1] = (merged[-1][0], merged[-1][1] + piece)
+        elif not _OP_RE.search(piece):
+            raise SpecificationError(
+                f"model syntax line {lineno}: {piece!r} contains no operator (=~, ~, ~~, ~ 1, "
+                ":=) and does not continue a formula (the previous line does not end with '+')."
+            )
         else:
             merged.append((lineno, piece))
     out = []
