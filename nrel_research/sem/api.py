@@ -197,8 +197,8 @@ def fit(
                 drop_improper=drop_improper,
                 progress=progress,
             )
-        for msg in boot.messages():
-            recorded.append(_warning(ImproperSolutionWarning, msg))
+        for cls, msg in boot.messages():
+            recorded.append(_warning(cls, msg))
 
     result = SEMResult(
         model=mdl,
@@ -227,14 +227,13 @@ def _numeric_block(data, columns, data_name):
     out = np.empty((len(data), len(columns)))
     for k, col in enumerate(columns):
         s = data[col]
-        if pd.api.types.is_bool_dtype(s) or not (
-            pd.api.types.is_numeric_dtype(s) or s.dtype == object
-        ):
+        textual = s.dtype == object or pd.api.types.is_string_dtype(s)
+        if pd.api.types.is_bool_dtype(s) or not (pd.api.types.is_numeric_dtype(s) or textual):
             raise DataError(
                 f"{data_name}, column {col!r} has dtype {s.dtype}; SEM needs numeric columns. "
                 "Recode it to numbers (e.g. dummy-code categories) or drop it from the model."
             )
-        if s.dtype == object:
+        if textual:
             conv = pd.to_numeric(s, errors="coerce")
             bad = conv.isna() & s.notna()
             if bad.any():

@@ -22,8 +22,8 @@ import sys
 import numpy as np
 from scipy import stats
 
-from ..exceptions import NrelError
-from .estimate import GroupStats, fit_ml
+from ..exceptions import ConvergenceWarning, ImproperSolutionWarning, NrelError
+from .estimate import GroupStats, fit_ml, start_values
 
 __all__ = ["BootstrapResult", "norm_inter", "run_bootstrap"]
 
@@ -71,20 +71,22 @@ class BootstrapResult:
         """Replications used for SEs and CIs."""
         return int(self.kept.sum())
 
-    def messages(self) -> list[str]:
-        """Warning texts about failed and improper replications."""
-        out = []
+    def messages(self) -> list[tuple[type[Warning], str]]:
+        """Warning classes and texts about failed and improper replications."""
+        out: list[tuple[type[Warning], str]] = []
         if self.n_failed:
-            out.append(
+            msg = (
                 f"{self.n_failed} of {self.r} bootstrap replications failed or did not "
                 "converge; they are left out of the bootstrap SEs and CIs."
             )
+            out.append((ConvergenceWarning, msg))
         if self.n_improper:
             what = "dropped" if self.drop_improper else "kept (as lavaan does)"
-            out.append(
+            msg = (
                 f"{self.n_improper} of {self.r} bootstrap replications have an improper "
                 f"solution (negative variances or non-positive-definite matrices); {what}."
             )
+            out.append((ImproperSolutionWarning, msg))
         return out
 
     def se(self):
@@ -149,11 +151,17 @@ def _one(model, x, idx, start, defined):
     if not st.pd:
         return None, None, True
     model.set_fixed_x([st.cov], [st.mean])
-    try:
-        info = fit_ml(model, [st], start)
-    except (np.linalg.LinAlgError, ValueError, FloatingPointError):
-        return None, None, True
-    if not info.converged:
+    info = None
+    # warm start from the full-sample estimates; if that fails, lavaan-like start values
+    for attempt in range(2):
+        try:
+            begin = start if attempt == 0 else start_values(model, [st])
+            info = fit_ml(model, [st], begin)
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            info = None
+        if info is not None and info.converged:
+            break
+    if info is None or not info.converged:
         return None, None, True
     improper = bool(improper_messages(model, info.theta))
     dvals = defined.evaluate(model.row_values(info.theta)) if len(defined) else np.zeros(0)
