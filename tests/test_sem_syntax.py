@@ -79,6 +79,7 @@ def test_defined_parameter_rows_keep_the_expression():
         ("f =~ y1 + y2 + y1:y3", 1, "interaction"),
         ("f =~ y1 + foo(2)*y2", 1, "modifier"),
         ("f =~ y1 + y2 + y3\nf =~ y2", 2, "twice"),
+        ("f =~ y1 + y2 + y3\ny1 ~~ y2\ny2 ~~ y1", 3, "twice"),
         ("f =~ y1 + a*y2 + b*y3\na == 2*b", 2, "only equality of two labels"),
         ("f =~ y1 + + y2", 1, "empty term"),
         ("2f =~ y1 + y2", 1, "not a valid variable name"),
@@ -88,6 +89,12 @@ def test_syntax_errors_name_the_line(model, line, match):
     with pytest.raises(SpecificationError, match=match) as err:
         parse_model(model)
     assert f"line {line}" in str(err.value) or line == 0
+
+
+def test_covariances_are_reordered_as_lavaan():
+    pt = parse_model("f =~ y1 + y2 + y3\ng =~ y4 + y5\ny4 ~~ y1\ng ~~ f")
+    user = pt.table[(pt.table["user"] == 1) & (pt.table["op"] == "~~")]
+    assert user[["lhs", "rhs"]].values.tolist() == [["y1", "y4"], ["f", "g"]]
 
 
 def test_comments_and_semicolons_are_ignored():

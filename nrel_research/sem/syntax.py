@@ -489,8 +489,23 @@ def parse_model(
     if not fixed_x:
         # without fixed.x the covariates' (co)variances are free like any other variance
         pass
+    # covariances are stored with the variable that comes first in lv + ov order on the left
+    # (lavaan:::lav_partable_covariance_reorder)
+    order = {v: k for k, v in enumerate(vn["lv"] + vn["ov"])}
+    rows = [
+        (r[2], r[1], r[0], *r[3:])
+        if r[1] == "~~" and r[0] != r[2] and order[r[0]] > order[r[2]]
+        else r
+        for r in rows
+    ]
     default = _default_rows(vn, meanstructure)
     user_keys = {(r[0], r[1], r[2]) for r in rows}
+    if len(user_keys) < len(rows):
+        dup = [r for r in rows if sum(1 for q in rows if q[:3] == r[:3]) > 1][-1]
+        raise SpecificationError(
+            f"model syntax line {dup[4]}: {dup[0]} ~~ {dup[2]} is specified twice; remove the "
+            "duplicate."
+        )
     default = [d for d in default if d not in user_keys]
     # lavaan stores covariances once: a default 'a ~~ b' is dropped if the user wrote 'b ~~ a'
     default = [d for d in default if not (d[1] == "~~" and (d[2], "~~", d[0]) in user_keys)]

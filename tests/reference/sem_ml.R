@@ -108,6 +108,31 @@ models <- list(
       x9 ~~ 0.4*x9
       rel := b / 2
     "),
+  hs_second_order = list(
+    fun = "cfa", data = "holzinger_swineford_1939",
+    model = "
+      visual  =~ x1 + x2 + x3
+      textual =~ x4 + x5 + x6
+      speed   =~ x7 + x8 + x9
+      g =~ visual + textual + speed
+    "),
+  pd_path_means = list(
+    fun = "sem", data = "political_democracy",
+    model = "
+      y5 ~ y1 + x1
+      y6 ~ y5 + y2
+      y8 ~ y6 + y5 + x1
+      y5 ~ 1
+    "),
+  hs_lv_regression_means = list(
+    fun = "sem", data = "holzinger_swineford_1939",
+    model = "
+      visual  =~ x1 + x2 + x3
+      textual =~ x4 + x5 + x6
+      textual ~ visual + ageyr
+      x1 ~ 1
+      x4 ~~ x1
+    "),
   large = list(
     fun = "sem", data = "large_sem",
     model = "
@@ -168,25 +193,39 @@ for (nm in names(models)) {
 }
 
 # --- bootstrap with exported resample indices ------------------------------------------
-boot_R <- 200L
-set.seed(2016)
-fit_boot <- sem(models$mediation$model, data = med, se = "bootstrap", bootstrap = boot_R)
-fit_ml <- sem(models$mediation$model, data = med)
-set.seed(2016)
-bl <- bootstrapLavaan(fit_ml, R = boot_R, FUN = "coef", keep.idx = TRUE)
-boot_coef <- lavInspect(fit_boot, "boot")
-stopifnot(isTRUE(all.equal(unclass(boot_coef)[, ], unclass(bl)[, ], check.attributes = FALSE,
-                           tolerance = 1e-6)))
-pe_boot <- parameterEstimates(fit_boot, boot.ci.type = "perc")
-out$bootstrap <- list(
-  fit = "mediation", R = boot_R, seed = 2016,
-  note = paste("boot_idx are 1-based row indices into the complete cases, one row per",
-               "replication, identical to the resamples behind the se='bootstrap' fit"),
-  boot_idx = attr(bl, "boot.idx")[[1]],
-  boot_coef = unname(unclass(boot_coef)[, ]),
-  estimates = pe_boot[, c("lhs", "op", "rhs", "label", "est", "se", "z", "pvalue",
-                          "ci.lower", "ci.upper")]
+# For each case: the se = "bootstrap" fit and bootstrapLavaan(keep.idx = TRUE) on the ML fit
+# are run from the same seed; the script stops unless their replications agree, so the
+# exported indices are the resamples behind the se = "bootstrap" numbers.
+boot_cases <- list(
+  mediation = list(fit = "mediation", R = 200L, seed = 2016),
+  hs_cfa = list(fit = "hs_cfa", R = 100L, seed = 1939)
 )
+out$bootstrap <- list()
+for (bn in names(boot_cases)) {
+  bc <- boot_cases[[bn]]
+  m <- models[[bc$fit]]
+  fun <- get(m$fun)
+  dat <- datasets[[m$data]]
+  set.seed(bc$seed)
+  fit_boot <- fun(m$model, data = dat, se = "bootstrap", bootstrap = bc$R)
+  fit_ml <- fun(m$model, data = dat)
+  set.seed(bc$seed)
+  bl <- bootstrapLavaan(fit_ml, R = bc$R, FUN = "coef", keep.idx = TRUE)
+  boot_coef <- lavInspect(fit_boot, "boot")
+  stopifnot(isTRUE(all.equal(unclass(boot_coef)[, ], unclass(bl)[, ],
+                             check.attributes = FALSE, tolerance = 1e-6)))
+  pe_boot <- parameterEstimates(fit_boot, boot.ci.type = "perc")
+  keep <- intersect(c("lhs", "op", "rhs", "label", "est", "se", "z", "pvalue", "ci.lower",
+                      "ci.upper"), names(pe_boot))
+  out$bootstrap[[bn]] <- list(
+    fit = bc$fit, R = bc$R, seed = bc$seed,
+    note = paste("boot_idx are 1-based row indices into the complete cases, one row per",
+                 "replication, identical to the resamples behind the se='bootstrap' fit"),
+    boot_idx = attr(bl, "boot.idx")[[1]],
+    boot_coef = unname(unclass(boot_coef)[, ]),
+    estimates = pe_boot[, keep]
+  )
+}
 
 # --- parameter tables straight from the syntax (lavaanify with sem() defaults) ---------
 syntax_cases <- list(
