@@ -15,7 +15,6 @@ from sem_reference import data, frame, reference
 from nrel_research import sem
 from nrel_research.exceptions import ImproperSolutionWarning, NrelError
 
-
 CASES = sorted(reference()["bootstrap"])
 
 
