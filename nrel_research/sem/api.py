@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from .._validation import check_choice, check_columns, check_positive_int, check_rng
 from ..exceptions import (
@@ -18,6 +17,7 @@ from ..exceptions import (
     NrelError,
     SpecificationError,
 )
+from ._blas import single_threaded_blas
 from .bootstrap import run_bootstrap
 from .defined import DefinedParameters
 from .estimate import GroupStats, expected_information, fit_ml, start_values
@@ -155,7 +155,7 @@ def fit(
     if mdl.n_unique == 0:
         raise SpecificationError("the model has no free parameters to estimate.")
     recorded: list[warnings.WarningMessage] = []
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         start = start_values(mdl, [st])
         info = fit_ml(mdl, [st], start)
         theta = info.theta
@@ -184,7 +184,7 @@ def fit(
 
     boot = None
     if se == "bootstrap":
-        with threadpool_limits(limits=1, user_api="blas"):
+        with single_threaded_blas():
             boot = run_bootstrap(
                 mdl,
                 x,

@@ -23,6 +23,7 @@ import numpy as np
 from scipy import stats
 
 from ..exceptions import ConvergenceWarning, ImproperSolutionWarning, NrelError
+from ._blas import single_threaded_blas
 from .estimate import GroupStats, fit_ml, start_values
 
 __all__ = ["BootstrapResult", "norm_inter", "run_bootstrap"]
@@ -169,10 +170,8 @@ def _one(model, x, idx, start, defined):
 
 
 def _chunk(model, x, indices, start, defined, progress, offset, total):
-    from threadpoolctl import threadpool_limits
-
     out = []
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         for i, idx in enumerate(indices):
             out.append(_one(model, x, idx, start, defined))
             if progress and ((offset + i + 1) % max(1, total // 20) == 0):
