@@ -145,67 +145,64 @@ def start_values(model: Model, stats: list[GroupStats]) -> np.ndarray:
     theta = np.zeros(model.n_free)
     have = np.zeros(model.n_free, dtype=bool)
     oi = {v: k for k, v in enumerate(model.ov_names)}
+    cols = [t[c].tolist() for c in ("group", "lhs", "op", "rhs", "free", "ustart", "start")]
+    rows = list(zip(*cols, strict=True))
     for gi, st in enumerate(stats):
         g = gi + 1
-        tg = t[t["group"] == g]
+        tg = [r for r in rows if r[0] == g]
         s = st.cov
+        predicted = {r[1] for r in tg if r[2] == "~"}
         lv_var = {}
         lam_start = {}
         for lv in model.lv_names:
-            load = tg[(tg["op"] == "=~") & (tg["lhs"] == lv)]
-            ov_ind = [x for x in load["rhs"] if x in oi]
-            if not ov_ind:
+            load = [r for r in tg if r[2] == "=~" and r[1] == lv and r[3] in oi]
+            if not load:
                 lv_var[lv] = 1.0
                 continue
-            fixed = load[(load["free"] == 0) & load["rhs"].isin(ov_ind)]
-            var_row = tg[(tg["op"] == "~~") & (tg["lhs"] == lv) & (tg["rhs"] == lv)]
-            var_fixed = len(var_row) and int(var_row["free"].iloc[0]) == 0
-            if len(fixed) and float(fixed["ustart"].iloc[0]) != 0:
-                mk = fixed["rhs"].iloc[0]
-                l0 = float(fixed["ustart"].iloc[0])
+            var_row = [r for r in tg if r[2] == "~~" and r[1] == lv and r[3] == lv]
+            var_fixed = bool(var_row) and var_row[0][4] == 0
+            fixed = [r for r in load if r[4] == 0 and r[5] != 0 and not np.isnan(r[5])]
+            ov_ind = [r[3] for r in load]
+            if fixed:
+                mk, l0 = fixed[0][3], float(fixed[0][5])
                 psi = max(0.5 * s[oi[mk], oi[mk]] / l0**2, 1e-3)
                 if var_fixed:
-                    psi = float(var_row["ustart"].iloc[0])
+                    psi = float(var_row[0][5])
                 lv_var[lv] = psi
                 for x in ov_ind:
                     if x != mk:
                         lam_start[(lv, x)] = s[oi[x], oi[mk]] / (l0 * psi)
             else:
-                psi = float(var_row["ustart"].iloc[0]) if var_fixed else 1.0
+                psi = float(var_row[0][5]) if var_fixed else 1.0
                 lv_var[lv] = psi
                 first = ov_ind[0]
                 for x in ov_ind:
                     sign = 1.0 if x == first or s[oi[x], oi[first]] >= 0 else -1.0
                     lam_start[(lv, x)] = sign * np.sqrt(0.5 * s[oi[x], oi[x]] / max(psi, 1e-3))
-        for _, row in tg.iterrows():
-            f = int(row["free"])
+        dummy = set(model.groups[gi].dummy)
+        for _, lhs, op, rhs, f, _ustart, start in tg:
             if f == 0:
                 continue
-            lhs, op, rhs = row["lhs"], row["op"], row["rhs"]
             val = 0.0
             if op == "=~":
                 val = lam_start.get((lhs, rhs), 1.0)
             elif op == "~~" and lhs == rhs:
                 if lhs in oi:
                     val = 0.5 * s[oi[lhs], oi[lhs]]
-                    if lhs in model.groups[gi].dummy and not _has_predictors(tg, lhs):
+                    if lhs in dummy and lhs not in predicted:
                         val = s[oi[lhs], oi[lhs]]
                 else:
                     val = lv_var.get(lhs, 0.05)
-                    if _has_predictors(tg, lhs):
+                    if lhs in predicted:
                         val *= 0.5
             elif op == "~1":
                 val = st.mean[oi[lhs]] if lhs in oi else 0.0
-            if not np.isnan(row["start"]):
-                val = float(row["start"])
+            if not np.isnan(start):
+                val = float(start)
             if not have[f - 1]:
                 theta[f - 1] = val
                 have[f - 1] = True
     return theta
-
-
-def _has_predictors(tg, name):
-    return bool(((tg["op"] == "~") & (tg["lhs"] == name)).any())
 
 
 class FitInfo:
