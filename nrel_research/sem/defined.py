@@ -21,7 +21,9 @@ _FUNCS = {
     "cos": np.cos,
     "tan": np.tan,
 }
-_TOKEN = re.compile(r"[A-Za-z_.][A-Za-z0-9_.]*")
+_TOKEN = re.compile(
+    r"(\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|([A-Za-z_.][A-Za-z0-9_.]*)"
+)
 _ALLOWED = (
     ast.Expression,
     ast.BinOp,
@@ -73,7 +75,7 @@ class DefinedParameters:
 
             def repl(m, mapping=mapping, expr=expr, line=line, name=name):
                 tok = m.group(0)
-                if tok in _FUNCS:
+                if m.group(1) is not None or tok in _FUNCS:
                     return tok
                 if tok in labels:
                     key = f"_r{labels[tok]}"

@@ -133,6 +133,29 @@ models <- list(
       x1 ~ 1
       x4 ~~ x1
     "),
+  hs_single_indicator_orthogonal = list(
+    fun = "sem", data = "holzinger_swineford_1939",
+    model = "
+      visual  =~ x1 + x2 + x3
+      textual =~ x4 + x5 + x6
+      single  =~ x9
+      visual ~~ 0*textual
+      x7 ~ visual + textual
+      visual ~ single
+      textual ~ 1
+      x4 ~ 0*1
+      cv := 2 * 0.5
+      r := sqrt(abs(cv)) ^ 2 + 0 * cv
+    "),
+  pd_random_x_equality = list(
+    fun = "sem", data = "political_democracy",
+    model = "
+      y1 ~ b1*x1 + b2*x2
+      y5 ~ b3*y1 + x1
+      x1 ~~ x2
+      b1 == b2
+      diff := b3 - b1
+    "),
   large = list(
     fun = "sem", data = "large_sem",
     model = "
