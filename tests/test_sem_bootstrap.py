@@ -107,3 +107,19 @@ def test_improper_replications_are_counted_kept_or_dropped():
         dropped = sem.fit(model, df, se="bootstrap", bootstrap=60, seed=1, drop_improper=True)
     assert dropped.bootstrap.n_used == b.r - b.n_improper
     assert not np.allclose(dropped.estimates()["se"], kept.estimates()["se"])
+
+
+def test_progress_is_printed_to_stderr(capsys):
+    model, df = _med()
+    sem.fit(model, df, se="bootstrap", bootstrap=20, seed=1, progress=True)
+    err = capsys.readouterr().err
+    assert "bootstrap: 20/20" in err
+
+
+def test_confidence_level_changes_percentile_interval():
+    model, df = _med()
+    res = sem.fit(model, df, se="bootstrap", bootstrap=50, seed=3)
+    wide, narrow = res.estimates(level=0.95), res.estimates(level=0.80)
+    sel = wide["op"] == "~"
+    assert (wide.loc[sel, "ci_lower"] < narrow.loc[sel, "ci_lower"]).all()
+    assert (wide.loc[sel, "ci_upper"] > narrow.loc[sel, "ci_upper"]).all()

@@ -152,3 +152,17 @@ def test_same_data_different_column_order_and_extra_columns():
     a = sem.fit(f["model"], df)
     b = sem.fit(f["model"], df[df.columns[::-1]].assign(junk="text"))
     pd.testing.assert_frame_equal(a.estimates(), b.estimates())
+
+
+def test_wald_interval_level_and_implied_mean(fitted):
+    res = fitted["hs_means_constraints"]
+    e90 = res.estimates(level=0.90)
+    e95 = res.estimates()
+    free = e95["se"] > 0
+    np.testing.assert_allclose(
+        (e90["ci_upper"] - e90["est"])[free] / (e95["ci_upper"] - e95["est"])[free],
+        1.6448536269514722 / 1.959963984540054,
+    )
+    mu = res.implied_mean()
+    assert mu is not None and list(mu.index) == res.model.ov_names
+    assert fitted["hs_cfa"].implied_mean() is None

@@ -121,6 +121,10 @@ class _GroupRep:
         for v in dummy:
             self.lambda0[oi[v], ei[v]] = 1.0
         self.vr, self.vc = vech_indices(p)
+        self.sel = [np.flatnonzero(self.mat == k) for k in range(6)]
+        self.has_beta = len(self.sel[_BETA]) > 0
+        self.eye_m = np.eye(m)
+        self.eye_p = np.eye(p)
 
     def matrices(self, values):
         """Fill the LISREL matrices from the values of this group's rows."""
@@ -131,25 +135,27 @@ class _GroupRep:
         theta = np.zeros((p, p))
         nu = np.zeros(p)
         alpha = np.zeros(m)
-        mat, ii, jj = self.mat, self.ii, self.jj
-        sel = mat == _LAMBDA
+        ii, jj = self.ii, self.jj
+        sel = self.sel[_LAMBDA]
         lam[ii[sel], jj[sel]] = values[sel]
-        sel = mat == _BETA
+        sel = self.sel[_BETA]
         beta[ii[sel], jj[sel]] = values[sel]
-        sel = mat == _PSI
+        sel = self.sel[_PSI]
         psi[ii[sel], jj[sel]] = values[sel]
         psi[jj[sel], ii[sel]] = values[sel]
-        sel = mat == _THETA
+        sel = self.sel[_THETA]
         theta[ii[sel], jj[sel]] = values[sel]
         theta[jj[sel], ii[sel]] = values[sel]
-        sel = mat == _NU
+        sel = self.sel[_NU]
         nu[ii[sel]] = values[sel]
-        sel = mat == _ALPHA
+        sel = self.sel[_ALPHA]
         alpha[ii[sel]] = values[sel]
         return {"lambda": lam, "beta": beta, "psi": psi, "theta": theta, "nu": nu, "alpha": alpha}
 
     def ib_inv(self, beta):
-        return np.linalg.inv(np.eye(self.m) - beta)
+        if not self.has_beta:
+            return self.eye_m
+        return np.linalg.inv(self.eye_m - beta)
 
 
 class Model:
@@ -334,31 +340,27 @@ class Model:
         fac = np.ones(q)
         dmu = np.zeros((p, q))
         mat, ii, jj = rep.mat[sel], rep.ii[sel], rep.jj[sel]
-        eye = np.eye(p)
-        for k in range(q):
-            t, i, j = mat[k], ii[k], jj[k]
-            if t == _LAMBDA:
-                u[:, k] = eye[:, i]
-                v[:, k] = mm[j, :]
-                dmu[i, k] = aalpha[j]
-            elif t == _BETA:
-                u[:, k] = la[:, i]
-                v[:, k] = mm[j, :]
-                dmu[:, k] = la[:, i] * aalpha[j]
-            elif t == _PSI:
-                u[:, k] = la[:, i]
-                v[:, k] = la[:, j]
-                if i == j:
-                    fac[k] = 0.5
-            elif t == _THETA:
-                u[:, k] = eye[:, i]
-                v[:, k] = eye[:, j]
-                if i == j:
-                    fac[k] = 0.5
-            elif t == _NU:
-                dmu[i, k] = 1.0
-            else:  # alpha
-                dmu[:, k] = la[:, i]
+        eye = rep.eye_p
+        k = np.flatnonzero(mat == _LAMBDA)
+        u[:, k] = eye[:, ii[k]]
+        v[:, k] = mm[jj[k], :].T
+        dmu[ii[k], k] = aalpha[jj[k]]
+        k = np.flatnonzero(mat == _BETA)
+        u[:, k] = la[:, ii[k]]
+        v[:, k] = mm[jj[k], :].T
+        dmu[:, k] = la[:, ii[k]] * aalpha[jj[k]]
+        k = np.flatnonzero(mat == _PSI)
+        u[:, k] = la[:, ii[k]]
+        v[:, k] = la[:, jj[k]]
+        fac[k[ii[k] == jj[k]]] = 0.5
+        k = np.flatnonzero(mat == _THETA)
+        u[:, k] = eye[:, ii[k]]
+        v[:, k] = eye[:, jj[k]]
+        fac[k[ii[k] == jj[k]]] = 0.5
+        k = np.flatnonzero(mat == _NU)
+        dmu[ii[k], k] = 1.0
+        k = np.flatnonzero(mat == _ALPHA)
+        dmu[:, k] = la[:, ii[k]]
         r, c = rep.vr, rep.vc
         dsig = fac * (u[r, :] * v[c, :] + v[r, :] * u[c, :])
         drows = np.vstack([dsig, dmu]) if self.meanstructure else dsig
