@@ -8,6 +8,8 @@ point estimates (each replication is an ML fit converged as tightly as the main 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from sem_reference import data, frame, reference
@@ -27,13 +29,23 @@ def boot_ref(request):
 def boot_fit(boot_ref):
     f = reference()["fits"][boot_ref["fit"]]
     idx = np.array(boot_ref["boot_idx"]) - 1
-    return sem.fit(f["model"], data(f["data"]), se="bootstrap", bootstrap_indices=idx)
+    with warnings.catch_warnings():
+        # the Heywood case warns about its improper replications (checked below)
+        warnings.simplefilter("ignore", ImproperSolutionWarning)
+        return sem.fit(f["model"], data(f["data"]), se="bootstrap", bootstrap_indices=idx)
 
 
 def test_replications_equal_lavaans(boot_ref, boot_fit):
     np.testing.assert_allclose(boot_fit.bootstrap.coef, np.array(boot_ref["boot_coef"]), atol=1e-4)
     assert boot_fit.bootstrap.r == boot_ref["R"]
-    assert boot_fit.bootstrap.n_failed == 0
+
+
+def test_failed_and_improper_counts_equal_lavaans(boot_ref, boot_fit):
+    # lavaan: length(attr(boot, "error.idx")), length(attr(boot, "nonadmissible"))
+    assert boot_fit.bootstrap.n_failed == boot_ref["n_error"]
+    assert boot_fit.bootstrap.n_improper == boot_ref["n_nonadmissible"]
+    if boot_ref["n_nonadmissible"]:
+        assert any("improper" in w for w in boot_fit.warnings)
 
 
 def test_bootstrap_se_and_percentile_ci_equal_lavaans(boot_ref, boot_fit):

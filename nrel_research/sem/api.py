@@ -280,13 +280,21 @@ def _vcov_expected(model, stats, theta):
 
 
 def improper_messages(model, theta) -> list[str]:
-    """Post-estimation checks as lavaan's ``lavInspect(fit, "post.check")``."""
+    """Post-estimation checks as lavaan's ``lav_object_post_check``.
+
+    Negative variances of observed variables or of latent variables; then, if the latent
+    variances are positive, a covariance matrix of the latent variables that is not positive
+    definite, and, if the observed variances are positive, a residual covariance matrix
+    (Theta) that is not (both with lavaan's tolerance ``-eps^(3/4)`` on the eigenvalues).
+    """
     msgs = []
     t = model.table
     vals = model.row_values(theta)
-    var_rows = t.index[(t["op"] == "~~") & (t["lhs"] == t["rhs"]) & (t["exo"] == 0)]
-    neg_ov = [t.at[r, "lhs"] for r in var_rows if vals[r] < 0 and t.at[r, "lhs"] in model.ov_names]
-    neg_lv = [t.at[r, "lhs"] for r in var_rows if vals[r] < 0 and t.at[r, "lhs"] in model.lv_names]
+    ops, lhs, rhs = t["op"].to_numpy(), t["lhs"].to_numpy(), t["rhs"].to_numpy()
+    var_rows = np.flatnonzero((ops == "~~") & (lhs == rhs))
+    ov, lv = set(model.ov_names), set(model.lv_names)
+    neg_ov = [lhs[r] for r in var_rows if vals[r] < 0 and lhs[r] in ov]
+    neg_lv = [lhs[r] for r in var_rows if vals[r] < 0 and lhs[r] in lv]
     if neg_ov:
         msgs.append(
             "some estimated observed-variable (residual) variances are negative (Heywood case): "
@@ -294,21 +302,18 @@ def improper_messages(model, theta) -> list[str]:
         )
     if neg_lv:
         msgs.append("some estimated latent variances are negative: " + ", ".join(neg_lv))
+    tol = -(np.finfo(float).eps ** 0.75)
     for gi, rep in enumerate(model.groups):
-        mats = model.group_matrices(theta, gi)
         nlv = len(rep.lv)
-        if nlv:
+        if nlv and not neg_lv:
             veta, _ = model.veta(theta, gi)
-            w = np.linalg.eigvalsh(veta[:nlv, :nlv])
-            if w[0] < 0:
+            if np.linalg.eigvalsh(veta[:nlv, :nlv])[0] < tol:
                 msgs.append(
                     "the covariance matrix of the latent variables is not positive definite"
                 )
-        th = mats["theta"]
-        obs = [k for k, v in enumerate(rep.ov) if v not in rep.dummy]
-        if obs:
-            w = np.linalg.eigvalsh(th[np.ix_(obs, obs)])
-            if w[0] < -1e-12 and not neg_ov:
+        if not neg_ov:
+            th = model.group_matrices(theta, gi)["theta"]
+            if th.size and np.linalg.eigvalsh(th)[0] < tol:
                 msgs.append(
                     "the residual covariance matrix of the observed variables (Theta) is not "
                     "positive definite"

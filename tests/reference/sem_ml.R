@@ -55,6 +55,15 @@ write.csv(signif(large, 6), file.path("tests", "reference", "data", "large_sem.c
           row.names = FALSE)
 large <- read.csv(file.path("tests", "reference", "data", "large_sem.csv"))
 
+set.seed(20160103)
+n <- 80
+f <- rnorm(n)
+heywood <- data.frame(a1 = f + rnorm(n, sd = 0.5), a2 = 0.9 * f + rnorm(n, sd = 0.3),
+                      a3 = 0.4 * f + rnorm(n), a4 = 0.5 * f + rnorm(n))
+write.csv(signif(heywood, 6), file.path("tests", "reference", "data", "heywood.csv"),
+          row.names = FALSE)
+heywood <- read.csv(file.path("tests", "reference", "data", "heywood.csv"))
+
 # --- models --------------------------------------------------------------------------------
 models <- list(
   hs_cfa = list(
@@ -156,6 +165,9 @@ models <- list(
       b1 == b2
       diff := b3 - b1
     "),
+  heywood = list(
+    fun = "cfa", data = "heywood",
+    model = "f =~ a1 + a2 + a3 + a4"),
   large = list(
     fun = "sem", data = "large_sem",
     model = "
@@ -169,7 +181,7 @@ models <- list(
     ")
 )
 datasets <- list(holzinger_swineford_1939 = hs, political_democracy = pd,
-                 mediation = med, large_sem = large)
+                 mediation = med, large_sem = large, heywood = heywood)
 
 pt_cols <- c("id", "lhs", "op", "rhs", "user", "block", "group", "free", "ustart",
              "exo", "label", "plabel")
@@ -221,7 +233,10 @@ for (nm in names(models)) {
 # exported indices are the resamples behind the se = "bootstrap" numbers.
 boot_cases <- list(
   mediation = list(fit = "mediation", R = 200L, seed = 2016),
-  hs_cfa = list(fit = "hs_cfa", R = 100L, seed = 1939)
+  hs_cfa = list(fit = "hs_cfa", R = 100L, seed = 1939),
+  hs_single_indicator_orthogonal = list(fit = "hs_single_indicator_orthogonal", R = 100L,
+                                        seed = 7),
+  heywood = list(fit = "heywood", R = 200L, seed = 11)
 )
 out$bootstrap <- list()
 for (bn in names(boot_cases)) {
@@ -246,6 +261,8 @@ for (bn in names(boot_cases)) {
                  "replication, identical to the resamples behind the se='bootstrap' fit"),
     boot_idx = attr(bl, "boot.idx")[[1]],
     boot_coef = unname(unclass(boot_coef)[, ]),
+    n_error = length(attr(bl, "error.idx")),
+    n_nonadmissible = length(attr(bl, "nonadmissible")),
     estimates = pe_boot[, keep]
   )
 }
