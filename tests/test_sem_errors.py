@@ -52,6 +52,17 @@ def test_numeric_strings_are_accepted(hs):
     pd.testing.assert_frame_equal(a, b)
 
 
+def test_nullable_integers_and_infinite_values(hs):
+    nullable = hs.astype({"x1": "Float64"})
+    nullable.loc[3, "x1"] = pd.NA
+    res = sem.fit(HS_MODEL, nullable)
+    assert res.n_dropped == 1 and res.nobs == len(hs) - 1
+    bad = hs.copy()
+    bad.loc[7, "x5"] = np.inf
+    with pytest.raises(DataError, match=r"row 7, column 'x5', value inf is infinite"):
+        sem.fit(HS_MODEL, bad)
+
+
 def test_too_few_complete_rows(hs):
     small = hs.head(12).copy()
     small.loc[small.index[:8], "x4"] = np.nan

@@ -243,7 +243,14 @@ def _numeric_block(data, columns, data_name):
                     "SEM needs numeric columns. Recode or clean the column first."
                 )
             s = conv
-        out[:, k] = s.to_numpy(dtype=float)
+        out[:, k] = s.to_numpy(dtype=float, na_value=np.nan)
+        inf = np.isinf(out[:, k])
+        if inf.any():
+            row = data.index[int(np.argmax(inf))]
+            raise DataError(
+                f"{data_name}, row {row}, column {col!r}, value {float(out[inf, k][0])!r} is infinite; "
+                "replace it by a finite value or by a missing value (NaN)."
+            )
     return out
 
 
