@@ -247,8 +247,9 @@ def _numeric_block(data, columns, data_name):
         inf = np.isinf(out[:, k])
         if inf.any():
             row = data.index[int(np.argmax(inf))]
+            value = float(out[inf, k][0])
             raise DataError(
-                f"{data_name}, row {row}, column {col!r}, value {float(out[inf, k][0])!r} is infinite; "
+                f"{data_name}, row {row}, column {col!r}, value {value!r} is infinite; "
                 "replace it by a finite value or by a missing value (NaN)."
             )
     return out
