@@ -42,9 +42,10 @@ class SEMSummary:
     def _header(self) -> list[tuple[str, str]]:
         r = self.result
         fm = self.fit
-        se = {"standard": "Standard (expected information)", "bootstrap": "Bootstrap"}.get(
-            r.se_type, r.se_type
-        )
+        se = {
+            "standard": "Standard (expected information), Wald CIs",
+            "bootstrap": "Bootstrap, percentile CIs",
+        }.get(r.se_type, r.se_type)
         rows = [
             ("Estimator", "ML (normal likelihood, lavaan-compatible)"),
             ("Converged", f"{r.converged} after {r.optim.iterations} iterations"),
@@ -63,12 +64,15 @@ class SEMSummary:
                 )
             )
         rows += [
-            ("Chi-square (df), p", f"{fm['chisq']:.3f} ({int(fm['df'])}), p = {fm['pvalue']:.3f}"),
+            (
+                "Chi-square (df), p",
+                f"{fm['chisq']:.3f} ({int(fm['df'])}), p = {_fmt(fm['pvalue']) or 'NA'}",
+            ),
             ("CFI / TLI", f"{fm['cfi']:.3f} / {fm['tli']:.3f}"),
             (
                 "RMSEA [90% CI], p(close)",
                 f"{fm['rmsea']:.3f} [{fm['rmsea_ci_lower']:.3f}, {fm['rmsea_ci_upper']:.3f}], "
-                f"p = {_fmt(fm['rmsea_pvalue'])}",
+                f"p = {_fmt(fm['rmsea_pvalue']) or 'NA'}",
             ),
             ("SRMR", f"{fm['srmr']:.3f}"),
             ("Log-likelihood", f"{fm['logl']:.3f}"),
