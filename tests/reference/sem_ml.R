@@ -165,6 +165,36 @@ models <- list(
       b1 == b2
       diff := b3 - b1
     "),
+  poldem_equal_loadings = list(
+    fun = "sem", data = "political_democracy",
+    model = "
+      ind60 =~ x1 + x2 + x3
+      dem60 =~ y1 + a*y2 + b*y3 + c*y4
+      dem65 =~ y5 + a*y6 + b*y7 + c*y8
+      dem60 ~ ind60
+      dem65 ~ ind60 + dem60
+      y1 ~~ y5
+      y2 ~~ y4 + y6
+      y3 ~~ y7
+      y4 ~~ y8
+      y6 ~~ y8
+    "),
+  hs_std_lv_cross_loading = list(
+    fun = "cfa", data = "holzinger_swineford_1939",
+    model = "
+      visual  =~ NA*x1 + x2 + x3 + x9
+      textual =~ NA*x4 + x5 + x6
+      speed   =~ NA*x7 + x8 + x9
+      visual ~~ 1*visual
+      textual ~~ 1*textual
+      speed ~~ 1*speed
+    "),
+  hs_nonrecursive = list(
+    fun = "sem", data = "holzinger_swineford_1939",
+    model = "
+      x4 ~ x6 + x1
+      x6 ~ x4 + x9
+    "),
   heywood = list(
     fun = "cfa", data = "heywood",
     model = "f =~ a1 + a2 + a3 + a4"),
