@@ -18,6 +18,11 @@ from sem_reference import data, frame, reference
 from nrel_research import sem
 
 FITS = sorted(reference()["fits"])
+# lavaan's nlminb (rel.tol = 1e-10) stops early on this weakly determined model: its chi-square
+# is 4e-8 above ours and a residual covariance (y2 ~~ y4) sits 1.2e-4 from the optimum (a restart
+# from lavaan's own estimates moves it 1e-4 towards ours). test_optimum_not_worse_than_lavaans
+# checks that our solution is the better one.
+ATOL = {"poldem_equal_loadings": 2e-4}
 PAIRS = [
     ("est", "est"),
     ("se", "se"),
@@ -35,8 +40,13 @@ def fitted():
     out = {}
     for name in FITS:
         f = reference()["fits"][name]
-        out[name] = sem.fit(f["model"], data(f["data"]))
+        out[name] = sem.fit(f["model"], data(f["data"]), **_kwargs(f))
     return out
+
+
+def _kwargs(f):
+    args = f.get("args") or {}
+    return {k.replace(".", "_"): v for k, v in args.items()}
 
 
 def _ref_estimates(name):
@@ -57,10 +67,17 @@ def test_estimates_match_lavaan(fitted, name):
     assert ours[["lhs", "op", "rhs"]].values.tolist() == ref[["lhs", "op", "rhs"]].values.tolist()
     ref_labels = ref["label"].fillna("") if "label" in ref else pd.Series([""] * len(ref))
     assert ours["label"].tolist() == ref_labels.tolist()
+    atol = ATOL.get(name, 1e-4)
     for r, o in PAIRS:
         np.testing.assert_allclose(
-            ours[o].to_numpy(float), ref[r].to_numpy(float), atol=1e-4, rtol=0, err_msg=o
+            ours[o].to_numpy(float), ref[r].to_numpy(float), atol=atol, rtol=0, err_msg=o
         )
+
+
+@pytest.mark.parametrize("name", FITS)
+def test_optimum_not_worse_than_lavaans(fitted, name):
+    ours = fitted[name].fit_measures()["chisq"]
+    assert ours <= reference()["fits"][name]["fit_measures"]["chisq"] + 1e-9
 
 
 @pytest.mark.parametrize("name", FITS)
@@ -108,7 +125,7 @@ def test_modification_indices_match_lavaan(fitted, name):
 @pytest.mark.parametrize("name", ["hs_mimic", "large", "poldem"])
 def test_modification_indices_equal_lavaan_at_lavaans_estimates(name):
     f = reference()["fits"][name]
-    res = sem.fit(f["model"], data(f["data"]))
+    res = sem.fit(f["model"], data(f["data"]), **_kwargs(f))
     pt, pe = frame(f["partable"]), frame(f["estimates"])
     theta = np.zeros(res.model.n_free)
     for i, row in pt.iterrows():

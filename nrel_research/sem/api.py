@@ -46,6 +46,7 @@ def fit(
     group: str | None = None,
     group_equal: Sequence[str] = (),
     group_partial: Sequence[str] = (),
+    std_lv: bool = False,
     data_name: str = "data",
 ) -> SEMResult:
     """Fit a structural equation model written in lavaan syntax.
@@ -88,6 +89,9 @@ def fit(
         Print bootstrap progress to standard error.
     group, group_equal, group_partial
         Multiple-group models are not available yet (``group`` must be ``None``).
+    std_lv : bool, default False
+        Identify latent variables by fixing their (residual) variances at 1 and freeing all
+        loadings (lavaan ``std.lv = TRUE``) instead of fixing the first loading at 1.
     data_name : str, default "data"
         How to call the data set in error messages (e.g. its file name).
 
@@ -133,7 +137,7 @@ def fit(
     if se == "bootstrap" and bootstrap_indices is None:
         bootstrap = check_positive_int(bootstrap, "bootstrap", minimum=2)
 
-    pt = parse_model(model)
+    pt = parse_model(model, std_lv=bool(std_lv))
     check_columns(data, pt.ov_names, data_name=data_name)
     x = _numeric_block(data, pt.ov_names, data_name)
     complete = ~np.isnan(x).any(axis=1)

@@ -189,6 +189,14 @@ models <- list(
       textual ~~ 1*textual
       speed ~~ 1*speed
     "),
+  hs_cfa_std_lv = list(
+    fun = "cfa", data = "holzinger_swineford_1939", args = list(std.lv = TRUE),
+    model = "
+      visual  =~ x1 + x2 + x3
+      textual =~ x4 + x5 + x6
+      speed   =~ x7 + x8 + x9
+      speed ~ visual
+    "),
   hs_nonrecursive = list(
     fun = "sem", data = "holzinger_swineford_1939",
     model = "
@@ -237,14 +245,15 @@ fm_names <- c("npar", "ntotal", "chisq", "df", "pvalue", "baseline.chisq", "base
 for (nm in names(models)) {
   m <- models[[nm]]
   fun <- get(m$fun)
-  fit <- fun(m$model, data = datasets[[m$data]])
+  extra <- if (is.null(m$args)) list() else m$args
+  fit <- do.call(m$fun, c(list(model = m$model, data = datasets[[m$data]]), extra))
   pe <- parameterEstimates(fit, standardized = TRUE, remove.eq = FALSE,
                            remove.system.eq = TRUE)
   fm <- fitMeasures(fit, fm_names)
   mi <- modindices(fit, sort. = FALSE)
   mi <- mi[, c("lhs", "op", "rhs", "mi", "epc", "sepc.all")]
   out$fits[[nm]] <- list(
-    fun = m$fun, data = m$data, model = m$model,
+    fun = m$fun, data = m$data, model = m$model, args = extra,
     converged = lavInspect(fit, "converged"),
     nobs = lavInspect(fit, "nobs"),
     partable = clean_pt(parTable(fit)),
