@@ -20,7 +20,7 @@ import pandas as pd
 from .estimate import _gradient_and_info
 from .model import Model
 from .standardize import _scales, standardize_rows
-from .syntax import ParTable, _vnames
+from .syntax import ParTable
 
 __all__ = ["modification_indices"]
 
@@ -31,7 +31,6 @@ def _candidates(table, ov_names, lv_names, ov_x, meanstructure):
         for a, o, b in zip(table["lhs"], table["op"], table["rhs"], strict=True)
         if o in ("=~", "~", "~~", "~1")
     ]
-    vn = _vnames(rows)
     eqs_y = [r[0] for r in rows if r[1] == "~"]
     eqs_x = [r[2] for r in rows if r[1] == "~"]
     eqs = list(dict.fromkeys(eqs_y + eqs_x))
@@ -64,7 +63,6 @@ def _candidates(table, ov_names, lv_names, ov_x, meanstructure):
     if meanstructure:
         for v in list(ov_names) + list(lv_names):
             out.append((v, "~1", ""))
-    del vn
     return out
 
 
