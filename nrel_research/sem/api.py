@@ -15,6 +15,7 @@ from ..exceptions import (
     DataError,
     ImproperSolutionWarning,
     NrelError,
+    NrelWarning,
     SpecificationError,
 )
 from ._blas import single_threaded_blas
@@ -185,6 +186,17 @@ def fit(
         )
     for msg in improper_messages(mdl, theta):
         recorded.append(_warning(ImproperSolutionWarning, msg))
+
+    if pt.random_x:
+        recorded.append(
+            _warning(
+                NrelWarning,
+                "the syntax gives (co)variances or intercepts of exogenous covariate(s) "
+                f"{', '.join(pt.random_x)}; they are treated as random variables with free "
+                "parameters (as lavaan does). Remove those formulas to keep them fixed "
+                "(fixed.x).",
+            )
+        )
 
     boot = None
     if se == "bootstrap":

@@ -62,6 +62,9 @@ class ParTable:
         Whether intercepts and means are part of the model.
     ngroups : int
         Number of groups the table was built for.
+    random_x : list of str
+        Covariates that would be exogenous but whose (co)variances or intercepts the syntax
+        specifies, so they are treated as random (lavaan warns about this too).
     """
 
     table: pd.DataFrame
@@ -71,6 +74,7 @@ class ParTable:
     meanstructure: bool
     ngroups: int = 1
     model: str = field(default="", repr=False)
+    random_x: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return (
@@ -378,6 +382,7 @@ def _vnames(rows):
             if op[i] == "~~":
                 user_vars.add(rhs[i])
     ov_names_x = [v for v in ov_x if v not in user_vars]
+    random_x = [v for v in ov_x if v in user_vars]
     ov_nox = [v for v in ov if v not in ov_names_x]
     lv_x = [v for v in lv if v not in v_ind and v not in eqs_y]
     tmp = [v for v in eqs_y if v not in v_ind and v not in eqs_x and v not in lv]
@@ -392,6 +397,7 @@ def _vnames(rows):
         "lv_x": lv_x,
         "ov_y": ov_y_exp,
         "lv_y": lv_y,
+        "random_x": random_x,
     }
 
 
@@ -695,4 +701,5 @@ def parse_model(
         meanstructure=meanstructure,
         ngroups=ngroups,
         model=model,
+        random_x=vn["random_x"] if fixed_x else [],
     )
