@@ -1,0 +1,1 @@
+"""Structural equation modelling (generic: knows nothing of N-REL)."""
