@@ -655,40 +655,31 @@ def em_saturated(pat: MissingPatterns, *, max_iter: int = 500, tol: float = 1e-5
     r, c = vech_indices(p)
     converged = False
     it = 0
+    obs = pat.observed
+    mis = ~obs
+    mm_mask = mis[:, :, None] & mis[:, None, :]
+    mo_mask = mis[:, :, None] & obs[:, None, :]
+    n_k = pat.freq
+    s_k = pat.means * n_k[:, None]  # per-pattern sums of the observed values (0 if missing)
+    q_k = (pat.covs + pat.means[:, :, None] * pat.means[:, None, :]) * n_k[:, None, None]
+    eye = np.eye(p)
     for it in range(1, max_iter + 1):  # noqa: B007 - `it` is reported
-        sinv_full = np.linalg.inv(sigma)
-        t1 = np.zeros(p)
-        t2 = np.zeros((p, p))
-        for pt in pat.patterns:
-            o = pt.idx
-            q = pt.y.T @ pt.y
-            s_o = pt.y.sum(axis=0)
-            if o.size == p:
-                t1 += s_o
-                t2 += q
-                continue
-            m = np.flatnonzero(~pt.observed)
-            # inverse of Sigma_oo from the full inverse (lavaan's symmetric inverse update)
-            a = sinv_full[np.ix_(o, o)]
-            b = sinv_full[np.ix_(o, m)]
-            dmm = sinv_full[np.ix_(m, m)]
-            s22inv = a - b @ np.linalg.solve(dmm, b.T)
-            beta = sigma[np.ix_(m, o)] @ s22inv  # regression of missing on observed
-            cvec = mu[m] - beta @ mu[o]
-            n_p = pt.freq
-            t1[o] += s_o
-            t1[m] += n_p * cvec + beta @ s_o
-            t2[np.ix_(o, o)] += q
-            om = np.outer(s_o, cvec) + q @ beta.T
-            t2[np.ix_(o, m)] += om
-            t2[np.ix_(m, o)] += om.T
-            mm = (
-                n_p * np.outer(cvec, cvec)
-                + np.outer(cvec, beta @ s_o)
-                + np.outer(beta @ s_o, cvec)
-                + beta @ q @ beta.T
-            )
-            t2[np.ix_(m, m)] += mm + n_p * (sigma[np.ix_(m, m)] - beta @ sigma[np.ix_(o, m)])
+        # E-step for all patterns at once: y_hat = A_k y + c_k (regression of the missing
+        # variables on the observed ones), plus the conditional covariance of the missing ones
+        sinv, _ = _batch_inverse(pat, sigma)
+        beta = (sigma[None, :, :] * mo_mask) @ sinv  # rows: missing, columns: observed
+        a_k = beta + eye * obs[:, None, :]
+        c_k = (mu[None, :] - beta @ mu) * mis
+        as_k = np.einsum("kab,kb->ka", a_k, s_k)
+        cond = (sigma[None, :, :] - beta @ sigma) * mm_mask
+        t1 = as_k.sum(axis=0) + n_k @ c_k
+        t2 = (
+            (a_k @ q_k @ np.swapaxes(a_k, 1, 2)).sum(axis=0)
+            + np.einsum("ka,kb->ab", as_k, c_k)
+            + np.einsum("ka,kb->ab", c_k, as_k)
+            + np.einsum("k,ka,kb->ab", n_k, c_k, c_k)
+            + np.einsum("k,kab->ab", n_k, cond)
+        )
         mu = t1 / n
         sigma = t2 / n - np.outer(mu, mu)
         sigma = (sigma + sigma.T) / 2.0
