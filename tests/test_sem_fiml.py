@@ -211,3 +211,14 @@ def test_bad_input():
         fiml_loglik(pat, np.zeros(2), -np.eye(2))
     with pytest.raises(DataError, match="kind="):
         fiml_information(pat, np.zeros(2), np.eye(2), "hessian")
+
+
+def test_em_on_complete_data_gives_sample_moments(ref, root):
+    hs = pd.read_csv(root / "nrel_research/datasets/holzinger_swineford_1939.csv")
+    y = hs[[f"x{i}" for i in range(1, 10)]]
+    h1 = em_saturated(missing_patterns(y))
+    assert h1.converged and h1.iterations <= 3
+    np.testing.assert_allclose(h1.mu, y.mean(), atol=1e-12)
+    np.testing.assert_allclose(h1.sigma, np.cov(y.to_numpy().T, bias=True), atol=1e-12)
+    fm = ref["mlr_complete"]["fit_measures"]
+    assert h1.loglik == pytest.approx(fm["unrestricted.logl"], abs=1e-6)

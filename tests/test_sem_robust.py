@@ -324,3 +324,14 @@ def test_chain_rule_observed_information_is_lavaans(fitted, case):
         meanstructure=f.ms,
     )
     np.testing.assert_allclose(info, f.fit["information_observed"], atol=1e-7, rtol=0)
+
+
+def test_sandwich_from_lavaans_own_delta_and_information(ref, root):
+    """The engine interface: lavaan's Δ and bread, our first-order meat -> lavaan's MLR SEs."""
+    fit = ref["mlr_missing"]
+    pat = missing_patterns(pd.read_csv(root / CASES["mlr_missing"])[fit["ov_names"]])
+    delta = np.array(fit["delta"])
+    mu, sigma = np.array(fit["implied_mean"]), np.array(fit["implied_cov"])
+    meat = delta.T @ fiml_information(pat, mu, sigma, "first.order") @ delta
+    vcov = sandwich_vcov(np.array(fit["information_observed"]), meat, pat.n_obs)
+    np.testing.assert_allclose(vcov, fit["vcov"], atol=1e-10, rtol=0)

@@ -18,6 +18,7 @@ from nrel_research.sem.validity import (
     cronbach_alpha,
     fornell_larcker,
     htmt,
+    reliability_table,
 )
 
 
@@ -145,3 +146,12 @@ def test_bad_input(hs):
         fornell_larcker(pd.Series({"zzz": 0.5}), pd.DataFrame([[1.0]], index=["a"], columns=["a"]))
     single = cronbach_alpha(hs, {"f": ["x1"]})
     assert np.isnan(single["alpha"].item())
+
+
+def test_reliability_table_combines_alpha_omega_ave(ref, hs, mats):
+    out = reliability_table(hs, ref["blocks"], mats["loadings"], mats["factor_cov"], mats["sample"])
+    assert list(out.columns) == ["factor", "n_items", "alpha", "alpha_std", "omega", "ave"]
+    assert out["factor"].tolist() == list(ref["blocks"])
+    np.testing.assert_allclose(out["omega"], list(ref["omega"].values()), atol=1e-10)
+    np.testing.assert_allclose(out["ave"], list(ref["ave"].values()), atol=1e-10)
+    np.testing.assert_allclose(out["alpha"], list(ref["alpha_tau_eq"].values()), atol=1e-10)

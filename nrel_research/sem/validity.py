@@ -18,6 +18,11 @@ Per group, pass (all as DataFrames labelled by indicator / factor names):
 * ``data`` and ``blocks`` (from the model's ``=~`` lines, in order) for :func:`cronbach_alpha`
   and :func:`htmt`.
 
+``reliability(result)`` is then ``reliability_table(data, blocks, loadings, factor_cov,
+obs_cov)``; ``fornell_larcker(result)`` is ``fornell_larcker(ave(loadings, factor_cov,
+obs_cov), factor_cov)``; ``htmt(model, data)`` is ``htmt(data, blocks)`` with the blocks parsed
+from the model (semTools' default is ``htmt2=True``; ours is the classic HTMT).
+
 References
 ----------
 Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests. *Psychometrika,
@@ -50,6 +55,7 @@ __all__ = [
     "cronbach_alpha",
     "fornell_larcker",
     "htmt",
+    "reliability_table",
 ]
 
 
@@ -382,3 +388,40 @@ def fornell_larcker(ave_values: pd.DataFrame | pd.Series, factor_cov: pd.DataFra
     np.fill_diagonal(off, -np.inf)
     out["criterion_met"] = root > off.max(axis=1) if len(names) > 1 else True
     return out
+
+
+def reliability_table(
+    data: pd.DataFrame,
+    blocks: Mapping[str, Sequence[str]],
+    loadings: pd.DataFrame,
+    factor_cov: pd.DataFrame,
+    obs_cov: pd.DataFrame,
+) -> pd.DataFrame:
+    """Per factor: Cronbach's alpha, omega (composite reliability) and AVE in one table.
+
+    Combines :func:`cronbach_alpha` (on ``data``), :func:`composite_reliability` and
+    :func:`ave` (on the fitted matrices); see the module docstring for what to pass.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``factor, n_items, alpha, alpha_std, omega, ave`` (one row per factor of
+        ``blocks``; ``NaN`` where a statistic is undefined, e.g. single-indicator factors).
+
+    Examples
+    --------
+    >>> from nrel_research.datasets import load_dataset
+    >>> hs = load_dataset("holzinger_swineford_1939")
+    >>> items = ["x4", "x5", "x6"]
+    >>> lam = pd.DataFrame({"textual": [1.0, 1.113, 0.926]}, index=items)
+    >>> phi = pd.DataFrame([[0.98]], index=["textual"], columns=["textual"])
+    >>> s = hs[items].cov(ddof=0)
+    >>> reliability_table(hs, {"textual": items}, lam, phi, s).round(3)
+        factor  n_items  alpha  alpha_std  omega    ave
+    0  textual        3  0.883      0.885  0.885  0.721
+    """
+    blocks = _check_blocks(blocks)
+    a = cronbach_alpha(data, blocks)[["factor", "n_items", "alpha", "alpha_std"]]
+    o = composite_reliability(loadings, factor_cov, obs_cov)[["factor", "omega"]]
+    v = ave(loadings, factor_cov, obs_cov)[["factor", "ave"]]
+    return a.merge(o, on="factor", how="left").merge(v, on="factor", how="left")
