@@ -222,3 +222,24 @@ def test_em_on_complete_data_gives_sample_moments(ref, root):
     np.testing.assert_allclose(h1.sigma, np.cov(y.to_numpy().T, bias=True), atol=1e-12)
     fm = ref["mlr_complete"]["fit_measures"]
     assert h1.loglik == pytest.approx(fm["unrestricted.logl"], abs=1e-6)
+
+
+def test_no_observed_values_is_an_error():
+    with pytest.raises(DataError, match="no observed values"):
+        missing_patterns(pd.DataFrame({"a": [np.nan, np.nan]}))
+    with pytest.raises(DataError, match="row 'r2'"):
+        missing_patterns(pd.DataFrame({"a": [1.0, np.inf]}, index=["r1", "r2"]))
+
+
+def test_em_warns_when_not_converged_and_when_near_singular(pat):
+    from nrel_research.exceptions import ConvergenceWarning, ImproperSolutionWarning
+
+    with pytest.warns(ConvergenceWarning, match="did not converge in 2 iterations"):
+        h1 = em_saturated(pat, max_iter=2)
+    assert not h1.converged and h1.iterations == 2
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(50, 2))
+    y = np.column_stack([x, x[:, 0]])  # a redundant variable: singular covariance
+    y[:5, 1] = np.nan
+    with pytest.warns(ImproperSolutionWarning, match="smallest eigenvalue"):
+        em_saturated(missing_patterns(y))

@@ -217,23 +217,32 @@ def missing_patterns(
                     "recode it to numbers (e.g. pandas.to_numeric) before fitting."
                 )
         y = data.to_numpy(dtype=float, na_value=np.nan)
+        labels = list(data.index)
     else:
         y = np.asarray(data, dtype=float)
         if y.ndim != 2:
             raise DataError(f"{data_name} must be 2-dimensional (rows x variables), got {y.ndim}.")
         columns = [f"x{j}" for j in range(y.shape[1])]
+        labels = list(range(y.shape[0]))
     n, p = y.shape
     if np.isinf(y).any():
         i, j = np.argwhere(np.isinf(y))[0]
         raise DataError(
-            f"{data_name}, row {i}, column '{columns[j]}' holds an infinite value {y[i, j]!r}; "
+            f"{data_name}, row {labels[i]!r}, column '{columns[j]}' holds an infinite value "
+            f"{y[i, j]!r}; "
             "replace it by a finite number or by NaN (missing)."
         )
     obs = ~np.isnan(y)
     empty = np.flatnonzero(~obs.any(axis=1))
+    if p == 0 or empty.size == n:
+        raise DataError(
+            f"{data_name} has no observed values ({n} rows x {p} columns); pass the data with "
+            "the model's variables as columns."
+        )
     if empty.size:
         warnings.warn(
-            f"{data_name}: {empty.size} row(s) have no observed value (first: row {empty[0]}) "
+            f"{data_name}: {empty.size} row(s) have no observed value (first: row "
+            f"{labels[empty[0]]!r}) "
             "and are left out, as lavaan does.",
             DataQualityWarning,
             stacklevel=2,
