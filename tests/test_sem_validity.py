@@ -155,3 +155,11 @@ def test_reliability_table_combines_alpha_omega_ave(ref, hs, mats):
     np.testing.assert_allclose(out["omega"], list(ref["omega"].values()), atol=1e-10)
     np.testing.assert_allclose(out["ave"], list(ref["ave"].values()), atol=1e-10)
     np.testing.assert_allclose(out["alpha"], list(ref["alpha_tau_eq"].values()), atol=1e-10)
+
+
+def test_cronbach_alpha_with_missing_values_matches_psych_pairwise(ref, root):
+    hs_miss = pd.read_csv(root / "tests/reference/data/hs_missing.csv")
+    out = cronbach_alpha(hs_miss, ref["blocks"]).set_index("factor")
+    for f, ps in ref["psych_alpha_missing"].items():
+        assert out.loc[f, "alpha"] == pytest.approx(ps["raw_alpha"], abs=1e-10)
+        assert out.loc[f, "alpha_std"] == pytest.approx(ps["std_alpha"], abs=1e-10)

@@ -105,9 +105,11 @@ def cronbach_alpha(
     pandas.DataFrame
         Columns ``factor, n_items, n_obs, alpha, alpha_std, ci_lower, ci_upper``. ``alpha`` is
         psych's ``raw_alpha`` (from covariances; rows with missing values enter pairwise, as
-        pingouin's default), ``alpha_std`` psych's ``std.alpha`` (from the correlation matrix).
+        pingouin's and psych's defaults), ``alpha_std`` psych's ``std.alpha`` (from the
+        correlations ``cov2cor`` of that covariance matrix); ``n_obs`` counts complete rows.
         Factors with one indicator get ``NaN``. Checked against psych 2.2.9 ``alpha`` (and
-        semTools ``compRelSEM(tau.eq = TRUE)``) on HS, ``atol=1e-10``.
+        semTools ``compRelSEM(tau.eq = TRUE)``) on HS, complete and with missing values,
+        ``atol=1e-10``.
 
     Examples
     --------
@@ -124,10 +126,10 @@ def cronbach_alpha(
             rows.append((f, 1, int(sub.notna().all(axis=1).sum()), np.nan, np.nan, np.nan, np.nan))
             continue
         a, (lo, hi) = pingouin.cronbach_alpha(data=sub, ci=ci)
-        r = sub.corr().to_numpy()
+        cov = sub.cov().to_numpy()  # pairwise, as psych's default use = "pairwise"
+        sd = np.sqrt(np.diag(cov))
         k = len(items)
-        rbar = (r.sum() - k) / (k * (k - 1))
-        a_std = k * rbar / (1 + (k - 1) * rbar)
+        a_std = (1 - k / (cov / np.outer(sd, sd)).sum()) * k / (k - 1)  # psych: cov2cor(C)
         rows.append((f, k, int(sub.notna().all(axis=1).sum()), float(a), a_std, lo, hi))
     return pd.DataFrame(
         rows, columns=["factor", "n_items", "n_obs", "alpha", "alpha_std", "ci_lower", "ci_upper"]

@@ -30,6 +30,12 @@ psych_alpha <- lapply(blocks, function(v) {
   list(raw_alpha = a$total$raw_alpha, std_alpha = a$total$std.alpha)
 })
 
+# psych::alpha with missing values (use = "pairwise", its default)
+psych_alpha_missing <- lapply(blocks, function(v) {
+  a <- psych::alpha(hs_miss[, v])
+  list(raw_alpha = a$total$raw_alpha, std_alpha = a$total$std.alpha)
+})
+
 std <- lavInspect(fit, "std")
 ref <- list(
   versions = list(
@@ -61,7 +67,8 @@ ref <- list(
   htmt_classic = mat(htmt(model, data = hs, htmt2 = FALSE)),
   htmt_classic_missing_ml = mat(htmt(model, data = hs_miss, missing = "ml", htmt2 = FALSE)),
   htmt_classic_missing_listwise = mat(htmt(model, data = hs_miss, htmt2 = FALSE)),
-  psych_alpha = psych_alpha
+  psych_alpha = psych_alpha,
+  psych_alpha_missing = psych_alpha_missing
 )
 writeLines(
   toJSON(ref, auto_unbox = TRUE, digits = NA, pretty = TRUE),
