@@ -15,23 +15,31 @@ from nrel_research.sem._fiml import vech
 class CFA:
     """Σ = ΛΦΛᵀ + Θ, μ = nu for the parameter table of a lavaan CFA."""
 
-    def __init__(self, partable: dict, ov_names: list[str]):
+    def __init__(self, partable: dict, ov_names: list[str], group: int | None = None):
         self.ov = list(ov_names)
-        lhs, op, rhs = partable["lhs"], partable["op"], partable["rhs"]
+        n = len(partable["lhs"])
+        groups = partable.get("group", [1] * n)
+        keep = [i for i in range(n) if group is None or groups[i] == group]
+        cols = ("lhs", "op", "rhs", "free", "est")
+        self.rows = [tuple(partable[c][i] for c in cols) for i in keep]
         self.lv = []
-        for a, o in zip(lhs, op, strict=True):
+        for a, o, *_ in self.rows:
             if o == "=~" and a not in self.lv:
                 self.lv.append(a)
-        self.rows = list(zip(lhs, op, rhs, partable["free"], partable["est"], strict=True))
+        # global parameter vector (lavaan's free numbering, all groups); this group's share
+        self.npar = max(partable["free"])
+        self.theta_hat = np.zeros(self.npar)
+        for f, e in zip(partable["free"], partable["est"], strict=True):
+            if f > 0:
+                self.theta_hat[f - 1] = e
         self.free = sorted((f, i) for i, (_, _, _, f, _) in enumerate(self.rows) if f > 0)
-        self.theta_hat = np.array([self.rows[i][4] for _, i in self.free])
 
     def matrices(self, theta):
         p, m = len(self.ov), len(self.lv)
         lam, phi, th, nu = np.zeros((p, m)), np.zeros((m, m)), np.zeros((p, p)), np.zeros(p)
         vals = [r[4] for r in self.rows]
-        for k, (_, i) in enumerate(self.free):
-            vals[i] = theta[k]
+        for f, i in self.free:
+            vals[i] = theta[f - 1]
         for (a, o, b, _, _), v in zip(self.rows, vals, strict=True):
             if o == "=~":
                 lam[self.ov.index(b), self.lv.index(a)] = v
@@ -50,11 +58,12 @@ class CFA:
         return nu, lam @ phi @ lam.T + th
 
     def delta(self, theta, meanstructure=True):
-        """Analytic ∂(μ, vech Σ)/∂θ (columns in lavaan's free-parameter order)."""
+        """Analytic ∂(μ, vech Σ)/∂θ (columns: all free parameters, in lavaan's order)."""
         lam, phi, _, _ = self.matrices(theta)
         p = len(self.ov)
-        cols = []
-        for _, i in self.free:
+        nrow = p + p * (p + 1) // 2 if meanstructure else p * (p + 1) // 2
+        out = np.zeros((nrow, self.npar))
+        for f, i in self.free:
             a, o, b, _, _ = self.rows[i]
             dmu, ds = np.zeros(p), np.zeros((p, p))
             if o == "=~":
@@ -71,5 +80,5 @@ class CFA:
                 ds[i1, j1] = ds[j1, i1] = 1.0
             elif o == "~1":
                 dmu[self.ov.index(a)] = 1.0
-            cols.append(np.concatenate([dmu, vech(ds)]) if meanstructure else vech(ds))
-        return np.column_stack(cols)
+            out[:, f - 1] = np.concatenate([dmu, vech(ds)]) if meanstructure else vech(ds)
+        return out

@@ -335,3 +335,103 @@ def test_sandwich_from_lavaans_own_delta_and_information(ref, root):
     meat = delta.T @ fiml_information(pat, mu, sigma, "first.order") @ delta
     vcov = sandwich_vcov(np.array(fit["information_observed"]), meat, pat.n_obs)
     np.testing.assert_allclose(vcov, fit["vcov"], atol=1e-10, rtol=0)
+
+
+@pytest.fixture(scope="module")
+def multigroup(ref, root):
+    """HS with missing values, two groups (school), FIML + MLR: per-group pieces."""
+    fit = ref["multigroup"]
+    school = pd.read_csv(root / CASES["mlr_complete"])["school"]
+    miss = pd.read_csv(root / CASES["mlr_missing"])
+    groups = []
+    for k, label in enumerate(fit["group_label"]):
+        data = miss.loc[(school == label).to_numpy(), fit["ov_names"]]
+        model = CFA(fit["partable"], fit["ov_names"], group=k + 1)
+        pat = missing_patterns(data)
+        mu, sigma = model.moments(model.theta_hat)
+        h1 = em_saturated(pat)
+        groups.append(
+            {
+                "pat": pat,
+                "model": model,
+                "mu": mu,
+                "sigma": sigma,
+                "delta": model.delta(model.theta_hat),
+                "h1": h1,
+            }
+        )
+    return fit, groups
+
+
+def test_multigroup_moments_and_delta(multigroup):
+    fit, groups = multigroup
+    fm = fit["fit_measures"]
+    ll = sum(fiml_loglik(g["pat"], g["mu"], g["sigma"]) for g in groups)
+    ll_h1 = sum(g["h1"].loglik for g in groups)
+    assert ll == pytest.approx(fm["logl"], abs=1e-6)
+    assert ll_h1 == pytest.approx(fm["unrestricted.logl"], abs=1e-4)
+    assert 2 * (ll_h1 - ll) == pytest.approx(fm["chisq"], abs=1e-4)
+    for k, g in enumerate(groups):
+        np.testing.assert_allclose(g["delta"], fit["delta"][k], atol=1e-10)
+        np.testing.assert_allclose(g["h1"].sigma, fit["h1_cov"][k], atol=1e-4)
+
+
+def test_multigroup_sandwich_and_yuan_bentler(multigroup):
+    fit, groups = multigroup
+    fm = fit["fit_measures"]
+    n_g = np.array([g["pat"].n_obs for g in groups], dtype=float)
+    fg = n_g / n_g.sum()
+    # bread and meat: per-group per-observation matrices weighted by N_g / N
+    e = sum(
+        f
+        * observed_information(
+            g["pat"], g["mu"], g["sigma"], g["model"].delta, g["model"].theta_hat
+        )
+        for f, g in zip(fg, groups, strict=True)
+    )
+    b0_g = [
+        g["delta"].T @ fiml_information(g["pat"], g["mu"], g["sigma"], "first.order") @ g["delta"]
+        for g in groups
+    ]
+    b0 = sum(f * b for f, b in zip(fg, b0_g, strict=True))
+    np.testing.assert_allclose(e, fit["information_observed"], atol=1e-7, rtol=0)
+    np.testing.assert_allclose(b0, fit["information_first_order"], atol=1e-8, rtol=0)
+    vcov = sandwich_vcov(e, b0, int(n_g.sum()))
+    np.testing.assert_allclose(vcov, fit["vcov"], atol=1e-8, rtol=0)
+    chisq = 2 * sum(g["h1"].loglik - fiml_loglik(g["pat"], g["mu"], g["sigma"]) for g in groups)
+    a1 = [fiml_information(g["pat"], g["h1"].mu, g["h1"].sigma, "observed") for g in groups]
+    b1 = [fiml_information(g["pat"], g["h1"].mu, g["h1"].sigma, "first.order") for g in groups]
+    yb = yuan_bentler_mplus(chisq, int(fm["df"]), a1, b1, b0_g, np.linalg.inv(e), group_weights=fg)
+    assert yb.scaling_factor == pytest.approx(fm["chisq.scaling.factor"], abs=1e-6)
+    assert yb.chisq_scaled == pytest.approx(fm["chisq.scaled"], abs=1e-4)
+
+
+def test_multigroup_fiml_corrected_robust_fit(multigroup):
+    fit, groups = multigroup
+    fm = fit["fit_measures"]
+    df = int(fm["df"])
+    fc = fiml_corrected(
+        [g["pat"] for g in groups],
+        [g["h1"].mu for g in groups],
+        [g["h1"].sigma for g in groups],
+        [g["mu"] for g in groups],
+        [g["sigma"] for g in groups],
+        [g["delta"] for g in groups],
+        df,
+    )
+    r = fit["fiml_corrected_v3"]
+    assert fc.xx3 == pytest.approx(r["XX3"], abs=1e-6)
+    assert fc.c_hat3 == pytest.approx(r["c.hat3"], abs=1e-8)
+    assert fc.df3_null == r["df3.null"]
+    assert fc.c_hat3_null == pytest.approx(r["c.hat3.null"], abs=1e-8)
+    assert fc.xx3_null == pytest.approx(r["XX3.null"], abs=1e-3)
+    n = sum(g["pat"].n_obs for g in groups)
+    args = (fc.xx3, df, fc.xx3_null, fc.df3_null, fc.c_hat3, fc.c_hat3_null)
+    assert robust_cfi(*args) == pytest.approx(fm["cfi.robust"], abs=1e-6)
+    assert robust_tli(*args) == pytest.approx(fm["tli.robust"], abs=1e-6)
+    assert robust_rmsea(fc.xx3, df, n, fc.c_hat3, n_groups=2) == pytest.approx(
+        fm["rmsea.robust"], abs=1e-8
+    )
+    lo, up = robust_rmsea_ci(fc.xx3_scaled, df, n, fc.c_hat3, n_groups=2)
+    assert lo == pytest.approx(fm["rmsea.ci.lower.robust"], abs=1e-6)
+    assert up == pytest.approx(fm["rmsea.ci.upper.robust"], abs=1e-6)

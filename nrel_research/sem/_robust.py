@@ -589,29 +589,33 @@ class FimlCorrected:
 
 
 def fiml_corrected(
-    pat: MissingPatterns,
-    h1_mu: np.ndarray,
-    h1_sigma: np.ndarray,
-    mu: np.ndarray,
-    sigma: np.ndarray,
-    delta: np.ndarray,
+    pat: MissingPatterns | Sequence[MissingPatterns],
+    h1_mu: np.ndarray | Sequence[np.ndarray],
+    h1_sigma: np.ndarray | Sequence[np.ndarray],
+    mu: np.ndarray | Sequence[np.ndarray],
+    sigma: np.ndarray | Sequence[np.ndarray],
+    delta: np.ndarray | Sequence[np.ndarray],
     df: int,
     *,
     version: str = "V3",
 ) -> FimlCorrected:
     """FIML-corrected χ² and scaling factors for robust CFI/TLI/RMSEA with missing data.
 
-    Reproduces lavaan 0.6-14 ``lav_fit_fiml_corrected`` (single group, ``meanstructure``):
+    Reproduces lavaan 0.6-14 ``lav_fit_fiml_corrected`` (``meanstructure``; one group, or
+    several given as sequences with one element per group):
 
     * ``XX3``: the complete-data ML χ² of the FIML estimates against the EM (h1) moments,
-      ``ml_chisq(h1_mu, h1_sigma, mu, sigma, N)`` (the estimates are *not* re-fitted);
+      ``Σ_g ml_chisq(h1_mu_g, h1_sigma_g, mu_g, sigma_g, N_g)`` (the estimates are *not*
+      re-fitted);
     * ``Wm``, ``Jm``: observed and first-order information at the EM moments (missing data);
-      ``Wc``: the complete-data information at the EM moments;
+      ``Wc``: the complete-data information at the EM moments; with groups the block-diagonal
+      matrices ``⊕ f_g Wm_g``, ``⊕ f_g Wc_g``, ``⊕ Wm_g⁻¹ / f_g`` and ``Γ = ⊕ Wm_g⁻¹ Jm_g
+      Wm_g⁻¹ / f_g`` with ``f_g = N_g / N``, and ``Δ`` the per-group Jacobians stacked by rows;
     * ``U = Wm - Wm Δ (Δᵀ Wm Δ)⁻¹ Δᵀ Wm``;
-    * ``V3``: ``k = tr(U Wm⁻¹ Wc Wm⁻¹ U Γ)`` with ``Γ = Wm⁻¹ Jm Wm⁻¹`` (robust, used with
-      MLR); ``V6``: ``k = tr(Wc Wm⁻¹ U Wm⁻¹)`` (normal theory, used with ML); ``c = k / df``;
-    * the same for the independence model, whose FIML estimates are
-      :func:`independence_moments`.
+    * ``V3``: ``k = tr(U Wm⁻¹ Wc Wm⁻¹ U Γ)`` (robust, used with MLR); ``V6``:
+      ``k = tr(Wc Wm⁻¹ U Wm⁻¹)`` (normal theory, used with ML); ``c = k / df``;
+    * the same for the independence model (per group; its FIML estimates are
+      :func:`independence_moments`), with ``df_null = G p(p-1)/2``.
 
     ``(Δᵀ Wm Δ)⁻¹`` is lavaan's ``inverted.information`` of the fit with the options
     ``observed.information = "h1"`` and ``h1.information = "unstructured"`` that
@@ -619,13 +623,14 @@ def fiml_corrected(
 
     Parameters
     ----------
-    pat : MissingPatterns
-    h1_mu, h1_sigma : numpy.ndarray
+    pat : MissingPatterns or sequence of MissingPatterns (one per group)
+    h1_mu, h1_sigma : numpy.ndarray or sequences
         EM moments (:func:`~nrel_research.sem._fiml.em_saturated`).
-    mu, sigma : numpy.ndarray
+    mu, sigma : numpy.ndarray or sequences
         Model-implied moments at the FIML estimates.
-    delta : numpy.ndarray
-        ``Δ`` at the estimates, rows ``(μ, vech Σ)``.
+    delta : numpy.ndarray or sequence
+        ``Δ_g`` at the estimates, rows ``(μ, vech Σ)`` of group ``g``, columns *all* free
+        parameters (lavaan ``lavInspect(fit, "delta")``).
     df : int
         Model degrees of freedom.
     version : {"V3", "V6"}, default "V3"
@@ -634,20 +639,38 @@ def fiml_corrected(
     -------
     FimlCorrected
         Feed ``xx3, df3, c_hat3, xx3_null, df3_null, c_hat3_null`` to :func:`robust_cfi`,
-        :func:`robust_tli` and ``robust_rmsea(xx3, df3, N, c_hat3)``.
+        :func:`robust_tli` and ``robust_rmsea(xx3, df3, N, c_hat3, n_groups=G)``.
     """
+    from scipy.linalg import block_diag
+
     version = str(version).upper()
     if version not in ("V3", "V6"):
         raise DataError(f"version={version!r} is not valid; use 'V3' or 'V6'.")
-    n = pat.n_obs
-    p = pat.p
-    wm = fiml_information(pat, h1_mu, h1_sigma, "observed")
-    wc = normal_information(h1_sigma)
-    wmi = _inverse(wm, "h1 information matrix")
+
+    def as_list(x, kind):
+        return [x] if isinstance(x, kind) else list(x)
+
+    pats = as_list(pat, MissingPatterns)
+    h1m, h1s = as_list(h1_mu, np.ndarray), as_list(h1_sigma, np.ndarray)
+    mus, sigmas = as_list(mu, np.ndarray), as_list(sigma, np.ndarray)
+    deltas = [np.asarray(d, dtype=float) for d in as_list(delta, np.ndarray)]
+    n_groups = len(pats)
+    if not all(len(x) == n_groups for x in (h1m, h1s, mus, sigmas, deltas)):
+        raise DataError("give the data, h1 moments, implied moments and Δ of every group.")
+    n_g = np.array([pt.n_obs for pt in pats], dtype=float)
+    fg = n_g / n_g.sum()
+    wm_g = [fiml_information(pt, m, s, "observed") for pt, m, s in zip(pats, h1m, h1s, strict=True)]
+    wmi_g = [_inverse(w, "h1 information matrix") for w in wm_g]
+    wm = block_diag(*[f * w for f, w in zip(fg, wm_g, strict=True)])
+    wc = block_diag(*[f * normal_information(s) for f, s in zip(fg, h1s, strict=True)])
+    wmi = block_diag(*[w / f for f, w in zip(fg, wmi_g, strict=True)])
     gamma = None
     if version == "V3":
-        jm = fiml_information(pat, h1_mu, h1_sigma, "first.order")
-        gamma = wmi @ jm @ wmi
+        jm_g = [
+            fiml_information(pt, m, s, "first.order")
+            for pt, m, s in zip(pats, h1m, h1s, strict=True)
+        ]
+        gamma = block_diag(*[w @ j @ w / f for f, w, j in zip(fg, wmi_g, jm_g, strict=True)])
 
     def k_of(d: np.ndarray) -> float:
         e_inv = _inverse(d.T @ wm @ d, "information matrix")
@@ -656,12 +679,17 @@ def fiml_corrected(
             return float(np.trace(u @ wmi @ wc @ wmi @ u @ gamma))
         return float(np.trace(wc @ wmi @ u @ wmi))
 
-    xx3 = ml_chisq(h1_mu, h1_sigma, mu, sigma, n)
-    c3 = k_of(np.asarray(delta, dtype=float)) / df
-    mu_b, sigma_b = independence_moments(pat)
-    xx3_null = ml_chisq(h1_mu, h1_sigma, mu_b, sigma_b, n)
-    df_null = p * (p - 1) // 2
-    c3_null = k_of(independence_delta(p)) / df_null
+    xx3 = sum(
+        ml_chisq(hm, hs, m, s, pt.n_obs)
+        for pt, hm, hs, m, s in zip(pats, h1m, h1s, mus, sigmas, strict=True)
+    )
+    c3 = k_of(np.vstack(deltas)) / df
+    xx3_null = 0.0
+    for pt, hm, hs in zip(pats, h1m, h1s, strict=True):
+        mu_b, sigma_b = independence_moments(pt)
+        xx3_null += ml_chisq(hm, hs, mu_b, sigma_b, pt.n_obs)
+    df_null = sum(pt.p * (pt.p - 1) // 2 for pt in pats)
+    c3_null = k_of(block_diag(*[independence_delta(pt.p) for pt in pats])) / df_null
     return FimlCorrected(
         xx3=xx3,
         df3=int(df),

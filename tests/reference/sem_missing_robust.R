@@ -130,6 +130,9 @@ fit_fiml <- cfa(hs_model, data = hs_miss, missing = "ml")
 fit_mlr_miss <- cfa(hs_model, data = hs_miss, missing = "ml", estimator = "MLR")
 fit_mlr_comp <- cfa(hs_model, data = hs, estimator = "MLR")
 fit_big <- cfa(big_model, data = big, missing = "ml", estimator = "MLR")
+# two groups (school; rows in the order of the bundled HS file), FIML + MLR
+hs_miss_g <- cbind(hs_miss, school = hs_all$school)
+fit_mg <- cfa(hs_model, data = hs_miss_g, group = "school", missing = "ml", estimator = "MLR")
 
 # EM h1 computed directly (lavaan's own routine), and its log-likelihood
 Y <- as.matrix(hs_miss)
@@ -139,6 +142,34 @@ em_logl <- lavaan:::lav_mvnorm_missing_loglik_data(Y = Y, Mu = em$Mu, Sigma = em
 # complete-data MLR baseline (independence model) for the robust CFI/TLI
 fitB_comp <- lavaan:::lav_object_independence(fit_mlr_comp)
 big_fm <- fitMeasures(fit_big)
+
+dump_mg <- function(fit) {
+  pt <- parTable(fit)
+  implied <- lavInspect(fit, "implied")
+  h1 <- lavInspect(fit, "h1")
+  delta <- lavInspect(fit, "delta")
+  groups <- lavInspect(fit, "group.label")
+  list(
+    group_label = groups,
+    nobs = lavInspect(fit, "nobs"),
+    partable = list(
+      lhs = pt$lhs, op = pt$op, rhs = pt$rhs, group = pt$group, free = pt$free, est = pt$est,
+      se = pt$se
+    ),
+    ov_names = lavNames(fit, "ov"),
+    fit_measures = as.list(fitMeasures(fit)),
+    implied_cov = lapply(groups, function(g) mat(implied[[g]]$cov)),
+    implied_mean = lapply(groups, function(g) as.numeric(implied[[g]]$mean)),
+    h1_cov = lapply(groups, function(g) mat(h1[[g]]$cov)),
+    h1_mean = lapply(groups, function(g) as.numeric(h1[[g]]$mean)),
+    delta = lapply(groups, function(g) mat(delta[[g]])),
+    vcov = mat(lavInspect(fit, "vcov")),
+    information_observed = mat(lavInspect(fit, "information.observed")),
+    information_first_order = mat(lavInspect(fit, "information.first.order")),
+    test = lapply(fit@test, function(t) t[setdiff(names(t), "label")]),
+    fiml_corrected_v3 = lavaan:::lav_fit_fiml_corrected(fit, version = "V3")
+  )
+}
 
 ref <- list(
   versions = list(
@@ -162,7 +193,8 @@ ref <- list(
   big = c(
     dump_fit(fit_big, full = TRUE),
     list(fiml_corrected_v3 = fiml_parts(fit_big, "V3"))
-  )
+  ),
+  multigroup = dump_mg(fit_mg)
 )
 
 writeLines(
