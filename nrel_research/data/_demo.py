@@ -94,7 +94,8 @@ def demo_responses(
         z = 0.8 * factor[it.construct] + rng.normal(scale=0.7, size=n)
         if it.reverse:
             z = -z
-        put(name, np.clip(np.round(4.3 + 1.3 * z), 1, 7).astype(int).tolist())
+        centre = 5.6 if it.construct == "informant_competence" else 4.3
+        put(name, np.clip(np.round(centre + 1.3 * z), 1, 7).astype(int).tolist())
     # social media mix: platforms, features, followers, handles
     if "smx_platforms" in schema.multiple:
         opts = schema.multiple["smx_platforms"]
