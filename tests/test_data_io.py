@@ -117,6 +117,7 @@ def test_spss_keeps_value_labels(tmp_path, demo):
     path = data.write_responses(demo, tmp_path / "x.sav", "spss")
     df, report = data.read_responses(path)
     assert df.attrs["value_labels"]["market_type"][2.0].startswith("Mainly to consumers")
+    assert df.attrs["value_labels"]["sector"]["C"].endswith("Manufacturing")
     assert not (report["status"] == "labels_differ").any()
 
 
@@ -273,3 +274,25 @@ def test_bad_arguments(tmp_path, demo):
         data.read_responses(p, source="sas")
     with pytest.raises(DataError, match="not an Excel workbook"):
         data.read_responses(p, source="xlsx")
+
+
+def test_kobo_xlsx_export(tmp_path, demo):
+    from openpyxl import Workbook
+
+    csv_path = data.write_responses(demo, tmp_path / "kobo.csv", "kobo")
+    with csv_path.open(encoding="utf-8") as fh:
+        rows = list(csv.reader(fh, delimiter=";"))
+    wb = Workbook()
+    for r in rows:
+        wb.active.append(r)
+    xlsx = tmp_path / "kobo.xlsx"
+    wb.save(xlsx)
+    assert data.detect_source(xlsx) == "kobo"
+    back, _ = data.read_responses(xlsx)
+    pd.testing.assert_frame_equal(back, demo)
+
+
+def test_demo_responses_are_seeded():
+    a = data.demo_responses(12, seed=3)
+    pd.testing.assert_frame_equal(a, data.demo_responses(12, seed=3))
+    assert not a.equals(data.demo_responses(12, seed=4))

@@ -35,8 +35,11 @@ def test_clean_data_give_an_empty_report(inst):
 def test_likert_value_out_of_range(inst):
     rep = data.validate(frame(inst, r1_1=[1, 8, 7]), inst)
     assert rep[["row", "respondent_id", "column", "value", "check"]].to_numpy().tolist() == [
-        [1, "b", "r1_1", 8, "code"]
+        [1, "b", "r1_1", 8, "range"]
     ]
+    assert "outside the 1-7 scale" in data.validate(frame(inst, r1_1=[1, 8, 7]), inst)["problem"][0]
+    rep = data.validate(frame(inst, consent=[1, 1, 2]), inst)
+    assert rep[["row", "column", "check"]].to_numpy().tolist()[0] == [2, "consent", "code"]
 
 
 def test_text_in_numeric_item(inst):

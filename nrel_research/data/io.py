@@ -1026,9 +1026,10 @@ def _write_spss(df, path, schema, language):
                 else it.label(language)
             )
             vl = schema.rows[c]["value_labels"]
-            if vl and dt == "Int64":
+            if vl and dt in ("Int64", "string"):
+                cast = float if dt == "Int64" else str
                 value_labels[c] = {
-                    float(code): label
+                    cast(code): label
                     for code, _, label in (p.partition("=") for p in vl.split("; "))
                 }
     out = pd.DataFrame(cols, index=df.index)

@@ -89,9 +89,10 @@ def validate(
     pandas.DataFrame
         One row per problem: ``row`` (index label of ``df``), ``respondent_id``,
         ``column``, ``value`` (as found), ``check`` (``missing_column``, ``type``,
-        ``code``, ``range``, ``required``, ``skip_logic``, ``timing``,
-        ``duplicate_id``, ``duplicate_informant``) and ``problem`` (a sentence). Empty
-        when the data are clean.
+        ``code``, ``range`` (also a rating outside its scale, e.g. 8 on 1-7),
+        ``required``, ``skip_logic``, ``timing``, ``duplicate_id``,
+        ``duplicate_informant``) and ``problem`` (a sentence). Empty when the data are
+        clean.
 
     Raises
     ------
@@ -108,7 +109,7 @@ def validate(
     >>> df["market_type"] = [2, 1]  # a B2C firm, then a B2B firm
     >>> df["e7_1"] = [5, 8]
     >>> data.validate(df, inst)[["row", "column", "value", "check"]].to_numpy().tolist()
-    [[1, 'e7_1', 8, 'code'], [0, 'e7_1', 5, 'skip_logic']]
+    [[1, 'e7_1', 8, 'range'], [0, 'e7_1', 5, 'skip_logic']]
     """
     schema = schema_of(instrument)
     if not isinstance(df, pd.DataFrame):
@@ -163,7 +164,20 @@ def validate(
                 if typ == "integer" and not f.is_integer():
                     add(idx, name, v, "type", f"{name!r} takes whole numbers")
                     continue
-                if codes:
+                ints = schema.numeric_codes(name)
+                if (
+                    ints
+                    and schema.instrument.bank.item(r["item"]).is_rating
+                    and not (min(ints) <= f <= max(ints))
+                ):
+                    add(
+                        idx,
+                        name,
+                        v,
+                        "range",
+                        f"{v!r} is outside the {min(ints)}-{max(ints)} scale of {name!r}",
+                    )
+                elif codes:
                     if str(int(f)) not in codes:
                         add(
                             idx,
