@@ -172,8 +172,13 @@ def test_early_late_comparison_uses_waves_and_welch():
     row = el.iloc[0]
     assert row["basis"] == "wave 1 vs wave 2" and row["difference"] == pytest.approx(2.0)
     # Welch by hand: t = (2 - 4) / sqrt(1/3 + 4/3), df = (5/3)^2 / ((1/3)^2/2 + (4/3)^2/2)
-    assert row["t"] == pytest.approx(-2 / np.sqrt(5 / 3))
+    assert row["statistic"] == pytest.approx(-2 / np.sqrt(5 / 3))
     assert row["df"] == pytest.approx((5 / 3) ** 2 / ((1 / 9) / 2 + (16 / 9) / 2))
+    # market type: early 3 B2B, late 1 B2B + 2 B2C -> chi2 = 3.0 on 1 df (by hand)
+    sc["market_type"] = pd.Categorical(["B2B", "B2B", "B2B", "B2B", "B2C", "B2C"])
+    chi = data.early_late_comparison(df, sc).set_index("variable").loc["market_type"]
+    assert chi["test"] == "chi2_independence" and chi["statistic"] == pytest.approx(3.0)
+    assert chi["df"] == 1
 
 
 def test_cleaning_report_html(result, tmp_path):

@@ -296,3 +296,18 @@ def test_demo_responses_are_seeded():
     a = data.demo_responses(12, seed=3)
     pd.testing.assert_frame_equal(a, data.demo_responses(12, seed=3))
     assert not a.equals(data.demo_responses(12, seed=4))
+
+
+def test_qualtrics_preview_and_unfinished_responses_are_reported(tmp_path, demo):
+    path = data.write_responses(demo.head(4), tmp_path / "q.csv", "qualtrics")
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    status, finished = rows[0].index("Status"), rows[0].index("Finished")
+    rows[4][status] = "1"  # the second response is a survey preview
+    rows[6][finished] = "0"
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    _, report = data.read_responses(path)
+    detail = report.set_index("column")["detail"]
+    assert "1 preview, test or spam responses (file rows 5)" in detail["Status"]
+    assert "1 unfinished responses (file rows 7)" in detail["Finished"]

@@ -188,17 +188,19 @@ def early_late_comparison(
 
     Late respondents stand in for non-respondents. With a ``wave`` variable taking two
     or more values, early = the first wave and late = the last; otherwise the first
-    and last third by completion time (``end_time``, else ``start_time``). Each score is
-    compared with Welch's t test (``scipy.stats.ttest_ind(equal_var=False)``).
+    and last third by completion time (``end_time``, else ``start_time``). Each numeric
+    score is compared with Welch's t test (``scipy.stats.ttest_ind(equal_var=False)``),
+    each categorical variable (market type, sector) with a chi-square test of
+    independence (``scipy.stats.chi2_contingency``, no continuity correction).
 
     Returns
     -------
     pandas.DataFrame
-        ``variable, basis, n_early, n_late, mean_early, mean_late, difference, t, df,
-        p_value``; empty when neither waves nor timestamps allow a split.
+        ``variable, basis, test, n_early, n_late, mean_early, mean_late, difference,
+        statistic, df, p_value``; empty when neither waves nor timestamps allow a split.
     """
-    cols = ["variable", "basis", "n_early", "n_late", "mean_early", "mean_late", "difference",
-            "t", "df", "p_value"]  # fmt: skip
+    cols = ["variable", "basis", "test", "n_early", "n_late", "mean_early", "mean_late",
+            "difference", "statistic", "df", "p_value"]  # fmt: skip
     early = late = None
     basis = ""
     if "wave" in df.columns and df["wave"].dropna().nunique() >= 2:
@@ -231,14 +233,38 @@ def early_late_comparison(
             {
                 "variable": v,
                 "basis": basis,
+                "test": "welch_t",
                 "n_early": len(a),
                 "n_late": len(b),
                 "mean_early": a.mean(),
                 "mean_late": b.mean(),
                 "difference": b.mean() - a.mean(),
-                "t": float(res.statistic),
+                "statistic": float(res.statistic),
                 "df": float(dof),
                 "p_value": float(res.pvalue),
+            }
+        )
+    for v in [c for c in scores.columns if isinstance(scores[c].dtype, pd.CategoricalDtype)]:
+        sub = scores.loc[(early | late).to_numpy(), v]
+        group = np.where(early[(early | late)].to_numpy(), "early", "late")
+        table = pd.crosstab(group, sub.to_numpy())
+        table = table.loc[:, table.sum() > 0]
+        if table.shape[0] < 2 or table.shape[1] < 2:
+            continue
+        chi2, p, dof, _ = stats.chi2_contingency(table, correction=False)
+        rows.append(
+            {
+                "variable": v,
+                "basis": basis,
+                "test": "chi2_independence",
+                "n_early": int(table.loc["early"].sum()),
+                "n_late": int(table.loc["late"].sum()),
+                "mean_early": np.nan,
+                "mean_late": np.nan,
+                "difference": np.nan,
+                "statistic": float(chi2),
+                "df": float(dof),
+                "p_value": float(p),
             }
         )
     return pd.DataFrame(rows, columns=cols)

@@ -830,7 +830,24 @@ def _canonical(raw, schema, source, p, header_rows, errors, strict_columns):
     if source == "limesurvey":
         _blank_unanswered_multiselect(data, schema, mapping)
     for h in platform:
-        report.append({"column": h, "name": "", "status": "platform", "detail": "not kept"})
+        detail = "not kept"
+        if source == "qualtrics" and h in ("Status", "Finished"):
+            values = raw[h].map(_to_text)
+            if h == "Status":
+                # 1 preview, 2 test, 8 spam, 9 preview spam, 17 offline preview
+                odd = values.isin(["1", "2", "8", "9", "17", "Survey Preview", "Survey Test",
+                                   "Spam", "Preview Spam"])  # fmt: skip
+                what = "preview, test or spam responses"
+            else:
+                odd = values.isin(["0", "False", "FALSE"])
+                what = "unfinished responses"
+            if odd.any():
+                rows_txt = ", ".join(str(first_row + int(k)) for k in np.flatnonzero(odd)[:10])
+                detail = (
+                    f"not kept; {int(odd.sum())} {what} (file rows {rows_txt}"
+                    f"{' ...' if odd.sum() > 10 else ''}): drop them before analysis"
+                )
+        report.append({"column": h, "name": "", "status": "platform", "detail": detail})
     for h in unmapped:
         report.append(
             {
