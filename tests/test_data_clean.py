@@ -239,7 +239,7 @@ def test_write_processed_manifest_and_read_only_source(tmp_path, result, raw):
     assert "deidentified" in manifest["steps"]
     files = {o["file"] for o in manifest["outputs"]}
     assert {"responses.csv", "scores.csv", "exclusions.csv", "cleaning_report.html"} <= files
-    assert (tmp_path / "linkage" / "linkage.csv").exists()
+    assert (tmp_path / "interim" / "linkage" / "linkage.csv").exists()
     assert not (tmp_path / "processed" / "linkage.csv").exists()
     assert data.file_sha256(src) == before
 

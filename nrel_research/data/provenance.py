@@ -77,8 +77,8 @@ def write_processed(
         Rows read from the raw files (default: the cleaning result's ``rows_in``).
     linkage_dir : path-like, optional
         Where the linkage table (firm id <-> handles) of a cleaning result goes; by
-        default a ``linkage`` folder next to ``out_dir``. It is never written into
-        ``out_dir``.
+        default ``interim/linkage`` next to ``out_dir`` (``data/interim/linkage/`` for the
+        default ``out_dir``, which git ignores). It is never written into ``out_dir``.
     extra : mapping of name to DataFrame, optional
         More tables to write next to the cleaning result (e.g. ``{"scores": ...}``).
 
@@ -96,8 +96,10 @@ def write_processed(
     >>> res = data.clean(data.demo_responses(40, seed=3), mahalanobis=None, mcar_test=False)
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> m = json.loads(data.write_processed(res, folder / "processed").read_text())
-    >>> m["rows_in"], m["rows_out"] == len(res.data), (folder / "linkage" / "linkage.csv").exists()
-    (40, True, True)
+    >>> m["rows_in"], m["rows_out"] == len(res.data)
+    (40, True)
+    >>> (folder / "interim" / "linkage" / "linkage.csv").exists()
+    True
     """
     schema = schema_of(instrument)
     out = Path(out_dir)
@@ -165,7 +167,7 @@ def write_processed(
         tables.to_html(html_path)
         outputs.append({"file": html_path.name, "sha256": file_sha256(html_path)})
     if linkage is not None and not linkage.empty:
-        ldir = Path(linkage_dir) if linkage_dir is not None else out.parent / "linkage"
+        ldir = Path(linkage_dir) if linkage_dir is not None else out.parent / "interim" / "linkage"
         if ldir.resolve() == out.resolve():
             raise DataError("linkage_dir must differ from out_dir: keep the linkage table apart.")
         ldir.mkdir(parents=True, exist_ok=True)
@@ -181,7 +183,7 @@ def write_processed(
         "rows_in": rows_in,
         "rows_out": rows_out,
         "outputs": outputs,
-        "linkage": "written separately (linkage/linkage.csv)" if linkage is not None else None,
+        "linkage": "written separately (not in this folder)" if linkage is not None else None,
     }
     mpath = out / MANIFEST
     mpath.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
