@@ -1,0 +1,29 @@
+"""Structural equation modelling with lavaan syntax and lavaan's numbers.
+
+A generic engine (it knows nothing of N-REL): :func:`fit` estimates CFA/SEM models written in
+lavaan syntax by normal-theory maximum likelihood and returns a :class:`SEMResult` with
+``estimates()``, ``fit_measures()``, ``modification_indices()``, ``implied_cov()`` and
+``summary()``. Numbers are checked against lavaan 0.6.14 (``tests/reference/sem_ml.R``).
+
+Examples
+--------
+>>> from nrel_research import sem
+>>> from nrel_research.datasets import load_dataset
+>>> pd_data = load_dataset("political_democracy")
+>>> res = sem.fit('''
+...     ind60 =~ x1 + x2 + x3
+...     dem60 =~ y1 + y2 + y3 + y4
+...     dem60 ~ ind60
+... ''', pd_data)
+>>> res.converged
+True
+>>> float(round(res.fit_measures()["cfi"], 3))
+0.972
+"""
+
+from .api import fit
+from .model import Model
+from .result import SEMResult
+from .syntax import ParTable, parse_model
+
+__all__ = ["Model", "ParTable", "SEMResult", "fit", "parse_model"]

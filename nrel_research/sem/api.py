@@ -1,0 +1,345 @@
+"""``fit()``: estimate a lavaan-syntax SEM on a DataFrame (ML, complete data, lavaan-exact)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_choice, check_columns, check_positive_int, check_rng
+from ..exceptions import (
+    ConvergenceWarning,
+    DataError,
+    ImproperSolutionWarning,
+    NrelError,
+    NrelWarning,
+    SpecificationError,
+)
+from ._blas import single_threaded_blas
+from .bootstrap import run_bootstrap
+from .defined import DefinedParameters
+from .estimate import GroupStats, expected_information, fit_ml, start_values
+from .model import Model
+from .result import SEMResult
+from .syntax import parse_model
+
+__all__ = ["fit"]
+
+_NOT_YET = "is not available yet (planned: see the SEM engine issues); use {alt}."
+
+
+def fit(
+    model: str,
+    data: pd.DataFrame,
+    *,
+    estimator: str = "ML",
+    missing: str = "listwise",
+    se: str = "standard",
+    bootstrap: int = 1000,
+    seed: int | np.random.Generator | None = None,
+    n_jobs: int = 1,
+    bootstrap_indices: Any = None,
+    drop_improper: bool = False,
+    progress: bool = False,
+    group: str | None = None,
+    group_equal: Sequence[str] = (),
+    group_partial: Sequence[str] = (),
+    std_lv: bool = False,
+    data_name: str = "data",
+) -> SEMResult:
+    """Fit a structural equation model written in lavaan syntax.
+
+    Estimates match lavaan 0.6.14's ``sem()``/``cfa()`` defaults: normal-theory maximum
+    likelihood (S with divisor N), expected information for standard errors, marker-variable
+    scaling (first loading fixed at 1), ``fixed.x = TRUE`` for exogenous observed covariates,
+    listwise deletion on the model's variables, and a mean structure only when the syntax uses
+    ``~ 1``. Checked against lavaan with ``tests/reference/sem_ml.R`` (estimates, SEs, fit
+    measures and bootstrap to ``atol=1e-4``).
+
+    Parameters
+    ----------
+    model : str
+        lavaan model syntax (``=~``, ``~``, ``~~``, ``~ 1``, ``:=``, labels and fixed values).
+    data : pandas.DataFrame
+        Raw data; only the model's variables are used (other columns may be anything).
+    estimator : {"ML"}
+        ``"MLR"`` is not available yet.
+    missing : {"listwise"}
+        Rows with a missing value on a model variable are dropped (lavaan's default).
+        ``"fiml"`` is not available yet.
+    se : {"standard", "bootstrap", "none"}
+        ``"standard"``: from the expected information matrix. ``"bootstrap"``: ordinary
+        nonparametric bootstrap (lavaan ``se = "bootstrap"``) with percentile CIs.
+    bootstrap : int, default 1000
+        Number of bootstrap replications.
+    seed : int or numpy.random.Generator, optional
+        Seed of the bootstrap resampling (same seed, same numbers, whatever ``n_jobs``).
+    n_jobs : int, default 1
+        Parallel bootstrap workers (joblib processes).
+    bootstrap_indices : array_like, optional
+        An ``R x N`` array of 0-based row indices into the complete cases, one row per
+        replication; overrides ``bootstrap`` and ``seed``. Use it to reproduce lavaan's
+        resamples (``bootstrapLavaan(..., keep.idx = TRUE)``, minus 1).
+    drop_improper : bool, default False
+        Drop bootstrap replications with an improper solution (negative variances, non-positive-
+        definite matrices). lavaan keeps them, and so do we by default.
+    progress : bool, default False
+        Print bootstrap progress to standard error.
+    group, group_equal, group_partial
+        Multiple-group models are not available yet (``group`` must be ``None``).
+    std_lv : bool, default False
+        Identify latent variables by fixing their (residual) variances at 1 and freeing all
+        loadings (lavaan ``std.lv = TRUE``) instead of fixing the first loading at 1.
+    data_name : str, default "data"
+        How to call the data set in error messages (e.g. its file name).
+
+    Returns
+    -------
+    SEMResult
+
+    Raises
+    ------
+    SpecificationError
+        Unparsable syntax (the message names the line) or unsupported features.
+    DataError
+        Variables missing from the data, non-numeric columns, too few complete rows, or a
+        singular sample covariance matrix.
+
+    Examples
+    --------
+    >>> from nrel_research import sem
+    >>> from nrel_research.datasets import load_dataset
+    >>> hs = load_dataset("holzinger_swineford_1939")
+    >>> res = sem.fit("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; "
+    ...               "speed =~ x7 + x8 + x9", hs)
+    >>> float(round(res.fit_measures()["chisq"], 3)), int(res.fit_measures()["df"])
+    (85.306, 24)
+    >>> res.estimates().loc[1, ["est", "se"]].astype(float).round(3).tolist()
+    [0.554, 0.1]
+    """
+    estimator = check_choice(estimator, "estimator", ["ML", "MLR"], normalize=True)
+    missing = check_choice(missing, "missing", ["listwise", "fiml", "ml"], normalize=True)
+    se = check_choice(se, "se", ["standard", "robust", "bootstrap", "none"], normalize=True)
+    if estimator == "MLR":
+        raise NrelError("estimator='MLR' " + _NOT_YET.format(alt="estimator='ML'"))
+    if missing in ("fiml", "ml"):
+        raise NrelError(f"missing={missing!r} " + _NOT_YET.format(alt="missing='listwise'"))
+    if se == "robust":
+        raise NrelError("se='robust' " + _NOT_YET.format(alt="se='standard' or 'bootstrap'"))
+    if group is not None or tuple(group_equal) or tuple(group_partial):
+        raise NrelError(
+            "multiple-group models (group=, group_equal=, group_partial=) "
+            + _NOT_YET.format(alt="one group at a time")
+        )
+    n_jobs = check_positive_int(n_jobs, "n_jobs")
+    if se == "bootstrap" and bootstrap_indices is None:
+        bootstrap = check_positive_int(bootstrap, "bootstrap", minimum=2)
+
+    pt = parse_model(model, std_lv=bool(std_lv))
+    check_columns(data, pt.ov_names, data_name=data_name)
+    x = _numeric_block(data, pt.ov_names, data_name)
+    complete = ~np.isnan(x).any(axis=1)
+    n_dropped = int((~complete).sum())
+    x = x[complete]
+    p = len(pt.ov_names)
+    if x.shape[0] < p + 1:
+        raise DataError(
+            f"{data_name} has {x.shape[0]} complete row(s) on the model's {p} variables "
+            f"({n_dropped} dropped for missing values); at least {p + 1} are needed. Use more "
+            "data or fewer variables."
+        )
+    st = GroupStats(x)
+    _check_singular(st, pt.ov_names, data_name)
+
+    mdl = Model(pt)
+    mdl.set_fixed_x([st.cov], [st.mean])
+    defined = DefinedParameters(mdl.table)
+    if mdl.n_unique == 0:
+        raise SpecificationError("the model has no free parameters to estimate.")
+    recorded: list[warnings.WarningMessage] = []
+    with single_threaded_blas():
+        start = start_values(mdl, [st])
+        info = fit_ml(mdl, [st], start)
+        theta = info.theta
+        vcov = None
+        if se != "none":
+            vcov, singular = _vcov_expected(mdl, [st], theta)
+            if singular:
+                recorded.append(
+                    _warning(
+                        ImproperSolutionWarning,
+                        "the information matrix is singular: the model may not be identified; "
+                        "standard errors are not reliable (NaN where undefined).",
+                    )
+                )
+    if not info.converged:
+        recorded.append(
+            _warning(
+                ConvergenceWarning,
+                f"the ML optimizer did not converge ({info.message}; largest gradient "
+                f"{info.grad_max:.2e}); estimates are not trustworthy. Check the model's "
+                "identification and scaling, or simplify it.",
+            )
+        )
+    for msg in improper_messages(mdl, theta):
+        recorded.append(_warning(ImproperSolutionWarning, msg))
+
+    if pt.random_x:
+        recorded.append(
+            _warning(
+                NrelWarning,
+                "the syntax gives (co)variances or intercepts of exogenous covariate(s) "
+                f"{', '.join(pt.random_x)}; they are treated as random variables with free "
+                "parameters (as lavaan does). Remove those formulas to keep them fixed "
+                "(fixed.x).",
+            )
+        )
+
+    boot = None
+    if se == "bootstrap":
+        with single_threaded_blas():
+            boot = run_bootstrap(
+                mdl,
+                x,
+                theta,
+                defined,
+                r=bootstrap,
+                rng=check_rng(seed) if bootstrap_indices is None else None,
+                indices=bootstrap_indices,
+                n_jobs=n_jobs,
+                drop_improper=drop_improper,
+                progress=progress,
+            )
+        for cls, msg in boot.messages():
+            recorded.append(_warning(cls, msg))
+
+    result = SEMResult(
+        model=mdl,
+        stats=[st],
+        theta=theta,
+        fmin=info.fmin,
+        vcov=vcov,
+        defined=defined,
+        optim=info,
+        se=se,
+        boot=boot,
+        warning_messages=[str(w) for w in recorded],
+        n_dropped=n_dropped,
+        syntax=model,
+    )
+    for w in recorded:
+        warnings.warn(str(w), type(w), stacklevel=2)
+    return result
+
+
+def _warning(cls, msg):
+    return cls(msg)
+
+
+def _numeric_block(data, columns, data_name):
+    out = np.empty((len(data), len(columns)))
+    for k, col in enumerate(columns):
+        s = data[col]
+        textual = s.dtype == object or pd.api.types.is_string_dtype(s)
+        if pd.api.types.is_bool_dtype(s) or not (pd.api.types.is_numeric_dtype(s) or textual):
+            raise DataError(
+                f"{data_name}, column {col!r} has dtype {s.dtype}; SEM needs numeric columns. "
+                "Recode it to numbers (e.g. dummy-code categories) or drop it from the model."
+            )
+        if textual:
+            conv = pd.to_numeric(s, errors="coerce")
+            bad = conv.isna() & s.notna()
+            if bad.any():
+                row = bad.idxmax()
+                raise DataError(
+                    f"{data_name}, row {row}, column {col!r}, value {s[row]!r} is not numeric; "
+                    "SEM needs numeric columns. Recode or clean the column first."
+                )
+            s = conv
+        out[:, k] = s.to_numpy(dtype=float, na_value=np.nan)
+        inf = np.isinf(out[:, k])
+        if inf.any():
+            row = data.index[int(np.argmax(inf))]
+            value = float(out[inf, k][0])
+            raise DataError(
+                f"{data_name}, row {row}, column {col!r}, value {value!r} is infinite; "
+                "replace it by a finite value or by a missing value (NaN)."
+            )
+    return out
+
+
+def _check_singular(st, names, data_name):
+    var = np.diag(st.cov)
+    const = [names[k] for k in range(len(names)) if var[k] <= 1e-12 * max(1.0, var.max())]
+    if const:
+        raise DataError(
+            f"{data_name}: column(s) {', '.join(map(repr, const))} are constant in the complete "
+            "rows; the sample covariance matrix is singular. Drop them from the model."
+        )
+    sd = np.sqrt(var)
+    corr = st.cov / np.outer(sd, sd)
+    w, v = np.linalg.eigh(corr)
+    if w[0] < 1e-10:
+        vec = v[:, 0]
+        involved = [names[k] for k in np.argsort(-np.abs(vec)) if abs(vec[k]) > 0.1]
+        raise DataError(
+            f"{data_name}: the sample covariance matrix of the model's variables is singular "
+            f"(a linear dependence among {', '.join(map(repr, involved))}); drop or combine "
+            "redundant variables."
+        )
+
+
+def _vcov_expected(model, stats, theta):
+    info = expected_information(model, stats, theta)
+    k = model.ceq_basis
+    ik = k.T @ info @ k
+    ntot = sum(s.n for s in stats)
+    w = np.linalg.eigvalsh(ik)
+    singular = w[0] <= 1e-10 * max(w[-1], 1e-300)
+    inv = np.linalg.pinv(ik) if singular else np.linalg.inv(ik)
+    return k @ inv @ k.T / ntot, bool(singular)
+
+
+def improper_messages(model, theta) -> list[str]:
+    """Post-estimation checks as lavaan's ``lav_object_post_check``.
+
+    Negative variances of observed variables or of latent variables; then, if the latent
+    variances are positive, a covariance matrix of the latent variables that is not positive
+    definite, and, if the observed variances are positive, a residual covariance matrix
+    (Theta) that is not (both with lavaan's tolerance ``-eps^(3/4)`` on the eigenvalues).
+    """
+    msgs = []
+    t = model.table
+    vals = model.row_values(theta)
+    ops, lhs, rhs = t["op"].to_numpy(), t["lhs"].to_numpy(), t["rhs"].to_numpy()
+    var_rows = np.flatnonzero((ops == "~~") & (lhs == rhs))
+    ov, lv = set(model.ov_names), set(model.lv_names)
+    neg_ov = [lhs[r] for r in var_rows if vals[r] < 0 and lhs[r] in ov]
+    neg_lv = [lhs[r] for r in var_rows if vals[r] < 0 and lhs[r] in lv]
+    if neg_ov:
+        msgs.append(
+            "some estimated observed-variable (residual) variances are negative (Heywood case): "
+            + ", ".join(neg_ov)
+        )
+    if neg_lv:
+        msgs.append("some estimated latent variances are negative: " + ", ".join(neg_lv))
+    tol = -(np.finfo(float).eps ** 0.75)
+    for gi, rep in enumerate(model.groups):
+        nlv = len(rep.lv)
+        if nlv and not neg_lv:
+            veta, _ = model.veta(theta, gi)
+            if np.linalg.eigvalsh(veta[:nlv, :nlv])[0] < tol:
+                msgs.append(
+                    "the covariance matrix of the latent variables is not positive definite"
+                )
+        if not neg_ov:
+            th = model.group_matrices(theta, gi)["theta"]
+            if th.size and np.linalg.eigvalsh(th)[0] < tol:
+                msgs.append(
+                    "the residual covariance matrix of the observed variables (Theta) is not "
+                    "positive definite"
+                )
+    return msgs

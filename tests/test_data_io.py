@@ -1,0 +1,313 @@
+"""Reading and writing survey exports: every format, round trips, and every bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pandas as pd
+import pytest
+
+from nrel_research import data, instruments
+from nrel_research.exceptions import DataError
+
+FORMATS = [
+    ("csv", "csv"),
+    ("xlsx", "xlsx"),
+    ("spss", "sav"),
+    ("qualtrics", "csv"),
+    ("limesurvey", "csv"),
+    ("kobo", "csv"),
+]
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return data.demo_responses(24, seed=7)
+
+
+@pytest.fixture(scope="module")
+def small_inst():
+    return instruments.build(["E7", "social_media_mix", "paradata"], randomize_within_blocks=False)
+
+
+@pytest.mark.parametrize(("source", "ext"), FORMATS)
+def test_round_trip_every_format(tmp_path, demo, source, ext):
+    path = data.write_responses(demo, tmp_path / f"export.{ext}", source)
+    before = data.file_sha256(path)
+    assert data.detect_source(path) == source
+    back, report = data.read_responses(path)
+    pd.testing.assert_frame_equal(back, demo)
+    assert back.attrs["source"]["format"] == source
+    assert back.attrs["source"]["sha256"] == before
+    assert not (report["status"] == "unmapped").any()
+    assert data.file_sha256(path) == before  # the input file is never modified
+
+
+def test_qualtrics_layout(tmp_path, demo):
+    path = data.write_responses(demo, tmp_path / "q.csv", "qualtrics")
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    assert header[:3] == ["StartDate", "EndDate", "Status"]
+    assert json.loads(pd.read_csv(path, header=None, nrows=3).iloc[2, 0]) == {
+        "ImportId": "startDate",
+        "timeZone": "UTC",
+    }
+    # string-coded choices are exported as positions (Qualtrics recodes are numeric)
+    raw = pd.read_csv(path, skiprows=[1, 2], dtype=str)
+    assert set(raw["sector"].dropna()) <= {str(k) for k in range(1, 23)}
+    back, report = data.read_responses(path)
+    assert (back["sector"] == demo["sector"]).all()
+    assert report.set_index("column").loc["sector", "status"] == "translated"
+
+
+def test_qualtrics_split_multiselect_columns(tmp_path, small_inst):
+    rows = [
+        ["StartDate", "EndDate", "ResponseId", "consent", "market_type", "smx_platforms_1",
+         "smx_platforms_3", "e7_1"],
+        ["Start Date", "End Date", "Response ID", "Consent", "Market", "Platforms - Facebook",
+         "Platforms - LinkedIn", "E7"],
+        [json.dumps(d) for d in (
+            {"ImportId": "startDate"}, {"ImportId": "endDate"}, {"ImportId": "_recordId"},
+            {"ImportId": "QID1"}, {"ImportId": "QID2"}, {"ImportId": "QID3", "choiceId": "1"},
+            {"ImportId": "QID3", "choiceId": "3"}, {"ImportId": "QID4"},
+        )],
+        ["2026-01-01 10:00:00", "2026-01-01 10:20:00", "R_1", "1", "1", "1", "", "5"],
+    ]  # fmt: skip
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    text = buf.getvalue()
+    p = tmp_path / "split.csv"
+    p.write_text(text, encoding="utf-8")
+    df, _report = data.read_responses(p, small_inst, strict_columns=False)
+    assert df.loc[0, "smx_platforms_fb"] == 1 and pd.isna(df.loc[0, "smx_platforms_li"])
+    assert df.loc[0, "e7_1"] == 5
+    assert df.loc[0, "start_time"] == pd.Timestamp("2026-01-01 10:00:00")
+
+
+def test_limesurvey_bracket_and_underscore_codes(tmp_path, small_inst):
+    p = tmp_path / "ls.csv"
+    p.write_text(
+        "id,submitdate,startdate,consent,markettype,smxplatforms[fb],smxplatforms_ig,e71\n"
+        "7,2026-01-01 10:20:00,2026-01-01 10:00:00,1,3,Y,,6\n",
+        encoding="utf-8",
+    )
+    df, _ = data.read_responses(p, small_inst, strict_columns=False)
+    assert data.detect_source(p, small_inst) == "limesurvey"
+    assert (df.loc[0, "smx_platforms_fb"], df.loc[0, "smx_platforms_ig"]) == (1, 0)
+    assert df.loc[0, "response_id"] == "7" and df.loc[0, "e7_1"] == 6
+
+
+def test_kobo_odk_central_separator(tmp_path, small_inst):
+    p = tmp_path / "odk.csv"
+    p.write_text(
+        "SubmissionDate,consent_block-consent,firm_profile_block-market_type,"
+        "social_media_mix_block-smx_platforms,engagement_block-e7_1,meta-instanceID,KEY\n"
+        "2026-01-01,1,1,fb yt,4,uuid:1,uuid:1\n",
+        encoding="utf-8",
+    )
+    df, _report = data.read_responses(p, small_inst, strict_columns=False)
+    assert data.detect_source(p, small_inst) == "kobo"
+    assert df.loc[0, "smx_platforms_yt"] == 1 and df.loc[0, "smx_platforms_ig"] == 0
+    assert df.loc[0, "e7_1"] == 4
+
+
+def test_spss_keeps_value_labels(tmp_path, demo):
+    path = data.write_responses(demo, tmp_path / "x.sav", "spss")
+    df, report = data.read_responses(path)
+    assert df.attrs["value_labels"]["market_type"][2.0].startswith("Mainly to consumers")
+    assert df.attrs["value_labels"]["sector"]["C"].endswith("Manufacturing")
+    assert not (report["status"] == "labels_differ").any()
+
+
+def test_choice_labels_are_translated_and_reported(tmp_path, small_inst):
+    p = tmp_path / "labels.csv"
+    p.write_text(
+        "response_id,consent,market_type,e7_1\nA,Yes,Mainly to other businesses (B2B),7\n",
+        encoding="utf-8",
+    )
+    df, report = data.read_responses(p, small_inst)
+    assert (df.loc[0, "consent"], df.loc[0, "market_type"]) == (1, 1)
+    assert set(report.loc[report["status"] == "translated", "name"]) == {"consent", "market_type"}
+
+
+# -- bad input ---------------------------------------------------------------------------------
+def test_input_files_are_never_modified(tmp_path, demo):
+    hashes = {}
+    for source, ext in FORMATS:
+        p = data.write_responses(demo, tmp_path / f"{source}.{ext}", source)
+        hashes[p] = data.file_sha256(p)
+    for p, h in hashes.items():
+        data.read_responses(p)
+        data.validate(data.read_responses(p)[0])
+        assert data.file_sha256(p) == h
+
+
+def test_non_utf8_file_needs_an_explicit_encoding(tmp_path, small_inst):
+    p = tmp_path / "latin.csv"
+    p.write_bytes("response_id,consent,market_type,e7_1\nÁ1,1,1,5\n".encode("cp1252"))
+    with pytest.raises(DataError, match=r"not UTF-8.*row 2.*encoding='cp1252'"):
+        data.read_responses(p, small_inst)
+    df, _ = data.read_responses(p, small_inst, encoding="cp1252")
+    assert df.loc[0, "response_id"] == "Á1"
+
+
+def test_empty_file(tmp_path):
+    p = tmp_path / "empty.csv"
+    p.write_text("", encoding="utf-8")
+    with pytest.raises(DataError, match=r"empty\.csv' is empty"):
+        data.read_responses(p)
+
+
+def test_header_only_file(tmp_path, small_inst):
+    p = tmp_path / "header.csv"
+    p.write_text("response_id,consent,market_type,e7_1\n", encoding="utf-8")
+    with pytest.raises(DataError, match="only the header"):
+        data.read_responses(p, small_inst)
+
+
+def test_header_only_qualtrics(tmp_path, demo):
+    full = data.write_responses(demo, tmp_path / "q.csv", "qualtrics")
+    lines = full.read_text(encoding="utf-8-sig").splitlines()[:3]
+    p = tmp_path / "q_header.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match="only the header"):
+        data.read_responses(p)
+
+
+@pytest.mark.parametrize("name", ["responses.json", "responses.pdf", "responses"])
+def test_wrong_file_type(tmp_path, name):
+    p = tmp_path / name
+    p.write_text("{}", encoding="utf-8")
+    with pytest.raises(DataError, match="unsupported type"):
+        data.read_responses(p)
+
+
+def test_binary_file_with_csv_suffix(tmp_path):
+    p = tmp_path / "fake.csv"
+    p.write_bytes(b"PK\x03\x04\x00\x00binary")
+    with pytest.raises(DataError, match="binary"):
+        data.read_responses(p)
+
+
+def test_corrupt_sav(tmp_path):
+    p = tmp_path / "bad.sav"
+    p.write_bytes(b"not spss at all")
+    with pytest.raises(DataError, match="not a readable SPSS"):
+        data.read_responses(p)
+
+
+def test_text_in_numeric_item_names_file_row_column_value(tmp_path, small_inst):
+    p = tmp_path / "text.csv"
+    p.write_text(
+        "response_id,consent,market_type,e7_1\nA,1,1,5\nB,1,1,very much\n", encoding="utf-8"
+    )
+    with pytest.raises(
+        DataError, match=r"file 'text.csv', column 'e7_1'.*row 3, value 'very much'"
+    ):
+        data.read_responses(p, small_inst)
+    df, report = data.read_responses(p, small_inst, errors="keep")
+    assert report.set_index("name").loc["e7_1", "status"] == "type_error"
+    problems = data.validate(df, small_inst)
+    row = problems[problems["check"] == "type"].iloc[0]
+    assert (row["row"], row["respondent_id"], row["column"], row["value"]) == (
+        1,
+        "B",
+        "e7_1",
+        "very much",
+    )
+
+
+def test_missing_required_columns(tmp_path, small_inst):
+    p = tmp_path / "noreq.csv"
+    p.write_text("response_id,consent,e7_1\nA,1,5\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"lacks the required variable.*'market_type'"):
+        data.read_responses(p, small_inst)
+
+
+def test_export_of_another_instrument_version(tmp_path, small_inst):
+    p = tmp_path / "old.csv"
+    p.write_text(
+        "response_id,consent,market_type,e7_1,e7_2_old,e7_9\nA,1,1,5,3,4\n", encoding="utf-8"
+    )
+    with pytest.raises(DataError, match=r"does not match this instrument version.*'e7_2_old'"):
+        data.read_responses(p, small_inst)
+    _df, report = data.read_responses(p, small_inst, strict_columns=False)
+    assert set(report.loc[report["status"] == "unmapped", "column"]) == {"e7_2_old", "e7_9"}
+    assert "e7_2" in set(report.loc[report["status"] == "missing", "name"])
+
+
+def test_file_of_another_survey(tmp_path):
+    p = tmp_path / "other.csv"
+    p.write_text("a,b,c\n1,2,3\n", encoding="utf-8")
+    with pytest.raises(DataError, match="none of its columns matches"):
+        data.read_responses(p)
+
+
+def test_duplicate_column_and_ragged_rows(tmp_path, small_inst):
+    p = tmp_path / "dup.csv"
+    p.write_text("response_id,consent,consent\nA,1,1\n", encoding="utf-8")
+    with pytest.raises(DataError, match="occurs twice"):
+        data.read_responses(p, small_inst)
+    p.write_text("response_id,consent,market_type\nA,1,1,9\n", encoding="utf-8")
+    with pytest.raises(DataError, match="row 2: 4 fields where the header has 3"):
+        data.read_responses(p, small_inst)
+
+
+def test_unknown_multiselect_option_is_an_error(tmp_path, small_inst):
+    p = tmp_path / "kobo.csv"
+    p.write_text(
+        "consent_block/consent;firm_profile_block/market_type;"
+        "social_media_mix_block/smx_platforms;_uuid\n1;1;fb myspace;u1\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError, match=r"row 2.*\['myspace'\] are not codes"):
+        data.read_responses(p, small_inst, strict_columns=False)
+
+
+def test_bad_arguments(tmp_path, demo):
+    with pytest.raises(DataError, match="does not exist"):
+        data.read_responses(tmp_path / "nope.csv")
+    p = data.write_responses(demo, tmp_path / "x.csv", "csv")
+    with pytest.raises(DataError, match="source='sas' is not valid"):
+        data.read_responses(p, source="sas")
+    with pytest.raises(DataError, match="not an Excel workbook"):
+        data.read_responses(p, source="xlsx")
+
+
+def test_kobo_xlsx_export(tmp_path, demo):
+    from openpyxl import Workbook
+
+    csv_path = data.write_responses(demo, tmp_path / "kobo.csv", "kobo")
+    with csv_path.open(encoding="utf-8") as fh:
+        rows = list(csv.reader(fh, delimiter=";"))
+    wb = Workbook()
+    for r in rows:
+        wb.active.append(r)
+    xlsx = tmp_path / "kobo.xlsx"
+    wb.save(xlsx)
+    assert data.detect_source(xlsx) == "kobo"
+    back, _ = data.read_responses(xlsx)
+    pd.testing.assert_frame_equal(back, demo)
+
+
+def test_demo_responses_are_seeded():
+    a = data.demo_responses(12, seed=3)
+    pd.testing.assert_frame_equal(a, data.demo_responses(12, seed=3))
+    assert not a.equals(data.demo_responses(12, seed=4))
+
+
+def test_qualtrics_preview_and_unfinished_responses_are_reported(tmp_path, demo):
+    path = data.write_responses(demo.head(4), tmp_path / "q.csv", "qualtrics")
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    status, finished = rows[0].index("Status"), rows[0].index("Finished")
+    rows[4][status] = "1"  # the second response is a survey preview
+    rows[6][finished] = "0"
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    _, report = data.read_responses(path)
+    detail = report.set_index("column")["detail"]
+    assert "1 preview, test or spam responses (file rows 5)" in detail["Status"]
+    assert "1 unfinished responses (file rows 7)" in detail["Finished"]
