@@ -51,6 +51,11 @@ def action_mix(
         Every code of the codebook appears, with 0 where a firm never used it; shares
         are over the firm's coded posts (``NaN`` if it has none).
 
+    Notes
+    -----
+    Counts and shares are checked against hand-computed values in
+    ``tests/test_coding_aggregate.py``. Only primary codes are counted.
+
     Examples
     --------
     >>> import pandas as pd
