@@ -163,6 +163,150 @@ def _survey_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- nrel code -----------------------------------------------------------------------------
+def _code_args(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="code_command", metavar="ACTION", required=True)
+    m = sub.add_parser("manual", help="write the coder manual (Markdown and HTML)")
+    m.add_argument("--out", required=True, help="folder for coder_manual.md and .html")
+    s = sub.add_parser("sheet", help="write an Excel coding sheet for a file of posts")
+    s.add_argument("posts", nargs="?", help="posts (CSV/XLSX); omit for an empty sheet")
+    s.add_argument("--out", required=True, help="the .xlsx file to write")
+    s.add_argument("--id", default="post_id", help="post-id column (default: post_id)")
+    s.add_argument("--text", default="text", help="text column (default: text)")
+    s.add_argument("--coder", default="", help="pre-fill the coder column")
+    r = sub.add_parser("reliability", help="inter-coder reliability of a long coding file")
+    r.add_argument("codings", help="long-format codings (CSV/XLSX): unit, coder, code")
+    r.add_argument("--unit", default="post_id")
+    r.add_argument("--coder", default="coder")
+    r.add_argument("--code", default="code")
+    r.add_argument("--secondary", default=None, help="secondary-code column, if any")
+    r.add_argument("--n-boot", type=int, default=2000, help="bootstrap replicates (0: none)")
+    r.add_argument("--bootstrap", choices=["pairs", "units"], default="pairs")
+    r.add_argument("--seed", type=int, default=2016)
+    r.add_argument("--format", choices=["table", "csv"], default="table")
+    r.add_argument("--disagreements", help="also write the disagreement list to this CSV")
+    a = sub.add_parser("auto", help="code posts automatically (dictionary or supervised)")
+    a.add_argument("posts", help="posts (CSV/XLSX) with a text column")
+    a.add_argument("--model", choices=["dictionary", "supervised"], default="dictionary")
+    a.add_argument("--out", required=True, help="CSV to write (never the input file)")
+    a.add_argument("--id", default="post_id")
+    a.add_argument("--text", default="text")
+    a.add_argument("--language", default="language", help="language column, if any")
+    a.add_argument(
+        "--model-file", help="a supervised model saved by --save-model (skops; trusted types only)"
+    )
+    a.add_argument("--train", help="human-coded posts (CSV/XLSX) to train the supervised coder on")
+    a.add_argument("--train-code", default="code", help="code column of --train")
+    a.add_argument("--save-model", help="save the trained supervised coder (.skops)")
+    a.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _code_run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import pandas as pd
+
+    from . import coding
+    from .exceptions import DataError
+
+    if args.code_command == "manual":
+        for path in coding.write_manual(args.out):
+            print(f"wrote {path}")
+        return 0
+    if args.code_command == "sheet":
+        posts = coding.read_posts(args.posts, id=args.id, text=args.text) if args.posts else None
+        path = coding.coding_sheet(args.out, posts, id=args.id, text=args.text, coder=args.coder)
+        print(f"wrote {path} ({0 if posts is None else len(posts)} posts)")
+        return 0
+    if args.code_command == "reliability":
+        import warnings
+
+        from .exceptions import NrelWarning
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", NrelWarning)
+            table = coding.reliability(
+                args.codings,
+                unit=args.unit,
+                coder=args.coder,
+                code=args.code,
+                secondary=args.secondary,
+                n_boot=args.n_boot,
+                bootstrap=args.bootstrap,
+                seed=args.seed,
+            )
+        for w in caught:
+            print(f"nrel code reliability: warning: {w.message}", file=sys.stderr)
+        if args.format == "csv":
+            sys.stdout.write(table.to_csv(index=False))
+        else:
+            print(
+                table.drop(columns=["p_below_0_667", "p_below_0_800"])
+                .round(3)
+                .to_string(index=False)
+            )
+        if args.disagreements:
+            listing = coding.disagreements(
+                args.codings, unit=args.unit, coder=args.coder, code=args.code
+            )
+            listing.to_csv(args.disagreements, index=False)
+            print(f"wrote {len(listing)} disagreements to {args.disagreements}", file=sys.stderr)
+        return 0
+    # auto
+    src, out = Path(args.posts), Path(args.out)
+    if out.exists() and src.exists() and out.resolve() == src.resolve():
+        raise DataError(f"--out '{out}' is the input file; write the codes to a new file.")
+    posts = coding.read_posts(src, id=args.id, text=args.text, allow_empty_text=True)
+    if args.model == "dictionary":
+        coder = coding.DictionaryCoder(text=args.text, language=args.language)
+    elif args.model_file:
+        coder = coding.SupervisedCoder.load(args.model_file)
+        coder.text = args.text
+    else:
+        if not args.train:
+            raise DataError(
+                "--model supervised needs --train FILE (human-coded posts) or --model-file."
+            )
+        train = coding.read_posts(args.train, id=args.id, text=args.text)
+        if args.train_code not in train.columns:
+            raise DataError(
+                f"file '{args.train}' lacks the code column '{args.train_code}'; "
+                "name it with --train-code."
+            )
+        coder = coding.SupervisedCoder(text=args.text).fit(train, train[args.train_code])
+        if args.save_model:
+            print(f"saved the model to {coder.save(args.save_model)}", file=sys.stderr)
+    from tqdm import tqdm
+
+    chunk = 5000
+    pieces = []
+    show = not args.no_progress and len(posts) > 2 * chunk
+    with tqdm(
+        total=len(posts), unit="post", disable=not show, file=sys.stderr, desc="coding"
+    ) as bar:
+        for start in range(0, len(posts), chunk):
+            part = posts.iloc[start : start + chunk]
+            if args.model == "dictionary":
+                piece = coder.explain(part)
+            else:
+                proba = coder.predict_proba(part)
+                piece = pd.DataFrame(
+                    {
+                        "code": proba.idxmax(axis=1).to_numpy(),
+                        "probability": proba.max(axis=1).to_numpy(),
+                    }
+                )
+            piece.index = part.index
+            pieces.append(piece)
+            bar.update(len(part))
+    result = pd.concat([posts[[args.id]], pd.concat(pieces)], axis=1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result.to_csv(out, index=False)
+    n_uncoded = int(result["code"].isna().sum())
+    print(f"wrote {len(result)} coded posts to {out} ({n_uncoded} left uncoded)")
+    return 0
+
+
 COMMANDS: list[Command] = [
     Command(
         "framework",
@@ -181,6 +325,12 @@ COMMANDS: list[Command] = [
         "build the N-REL survey instrument (XLSForm, LimeSurvey, Qualtrics, REDCap, HTML...)",
         _survey_args,
         _survey_run,
+    ),
+    Command(
+        "code",
+        "content analysis: coder manual, coding sheet, reliability, automatic coding",
+        _code_args,
+        _code_run,
     ),
 ]
 
