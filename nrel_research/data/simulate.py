@@ -386,7 +386,21 @@ def _sem_rows(pm: dict, market_type: str, sector: str, misspecified: bool) -> li
         add(node, "~1", "", c.alpha[i])
     for i, item in enumerate(c.items):
         add(item, "~1", "", c.nu[i])
+    points = _points()
+    for spec in pm["measurement"].values():
+        for item in spec["items"]:
+            if item in c.items:
+                tau = pm["thresholds"][points[item]][spec["thresholds"]]
+                for k, t in enumerate(tau, start=1):
+                    add(item, "|", f"t{k}", t)
     return rows
+
+
+@functools.cache
+def _points() -> dict[str, int]:
+    dd = _dictionary()
+    rated = dd[dd["values"] != ""]
+    return dict(zip(rated["name"], rated["values"].str.count(r"\|") + 1, strict=True))
 
 
 def _truth(pm: dict, sectors: Sequence[str], market_types: Sequence[str], misspecified: bool):
@@ -516,8 +530,11 @@ class SimulatedStudy:
         posted_at, action, text, followers, likes, comments, shares``.
     truth : pandas.DataFrame
         Columns ``part, group, sector, lhs, op, rhs, est``. ``part`` is ``"sem"``
-        (lavaan notation ``=~ ~ ~~ ~1``; ``group`` the market type; ``sector`` an ISIC
-        section or ``"all"`` where the value is the same in every sector), ``"count"``
+        (lavaan notation ``=~ ~ ~~ ~1``, and ``|`` for the thresholds ``t1, t2, ...``
+        that turn each continuous indicator into its ordinal answer; ``group`` the
+        market type; ``sector`` an ISIC section or ``"all"`` where the value is the same
+        in every sector; everything in the metric of the continuous indicators, with
+        reverse-keyed items scored back), ``"count"``
         (NB2 coefficients of each engagement count: ``~1`` intercept, ``~`` terms
         ``action_<code>`` (reference R1), ``platform_<code>`` (reference fb),
         ``log_followers``; ``alpha`` the dispersion) or ``"mean_score"`` (population
@@ -673,10 +690,11 @@ def simulate_study(
 
     dd = _dictionary()
     responses, firms = _responses(pm, rng, dd, n, firm_id, sector, mtype, L, items, x)
+    followers = responses.filter(regex=r"^_followers_").copy()
     responses, firms = _respondent_behaviour(
         pm, rng, dd, responses, firms, items, discretize, careless, missing, L
     )
-    post_frame = _posts(pm, rng, responses, firms, L) if posts else _empty_posts()
+    post_frame = _posts(pm, rng, responses, firms, L, followers) if posts else _empty_posts()
     truth = _truth(pm, sectors, market_types, misspecified)
     lat.insert(0, "firm_id", firm_id)
     return SimulatedStudy(
@@ -747,7 +765,12 @@ def _responses(pm, rng, dd, n, firm_id, sector, mtype, L, items, x):
             + F["b_connections"] * L["connections"]
             + F["sd"] * rng.standard_normal(n)
         )
-        cols[f"net_followers_{p}"] = np.where(has[:, j], np.round(np.exp(logf)), np.nan)
+        true_f = np.where(has[:, j], np.round(np.exp(logf)), np.nan)
+        cols[f"_followers_{p}"] = true_f  # the real count (posts); dropped from the export
+        # informants report an approximate count: two significant digits
+        digits = np.floor(np.log10(np.maximum(true_f, 1)))
+        scale = 10.0 ** np.maximum(digits - 1, 0)
+        cols[f"net_followers_{p}"] = np.round(true_f / scale) * scale
     rs = R["reply_share"]
     reply = rs["intercept"] + rs["connections"] * L["connections"] + rs["E6"] * L["E6"]
     cols["net_reply_share"] = np.clip(np.round(reply + rs["sd"] * rng.standard_normal(n)), 0, 100)
@@ -855,6 +878,8 @@ def _respondent_behaviour(pm, rng, dd, df, firms, items, discretize, careless, m
     # missing answers
     if missing:
         M = R["missing"]
+        # MAR on the (observed) firm size: the value before its own MCAR deletion
+        size_c = np.log(df["employees"].to_numpy(dtype=float)) - SIZE_CENTER
         answerable = [
             r.name
             for r in dd.itertuples()
@@ -867,8 +892,6 @@ def _respondent_behaviour(pm, rng, dd, df, firms, items, discretize, careless, m
             v = df[col].to_numpy(dtype=float, copy=True)
             v[rng.random(n) < M["mcar"]] = np.nan
             df[col] = v
-        size_c = np.log(df["employees"].to_numpy(dtype=float)) - SIZE_CENTER
-        size_c = np.nan_to_num(size_c, nan=0.0)
         mo = M["mar_outcomes"]
         p_out = 1 / (1 + np.exp(-(mo["intercept"] + mo["slope"] * size_c)))
         skip_out = rng.random(n) < p_out
@@ -923,7 +946,7 @@ def _empty_posts() -> pd.DataFrame:
     return pd.DataFrame(columns=[*cols, "likes", "comments", "shares"])
 
 
-def _posts(pm, rng, responses, firms, L) -> pd.DataFrame:
+def _posts(pm, rng, responses, firms, L, true_followers) -> pd.DataFrame:
     """Draw the posts of consenting firms over the period, with engagement counts (NB2)."""
     P = pm["posts"]
     plat = pm["platforms"]["codes"]
@@ -939,16 +962,12 @@ def _posts(pm, rng, responses, firms, L) -> pd.DataFrame:
     has = np.column_stack([responses[f"smx_platforms_{p}"].to_numpy(dtype=float) for p in plat])
     # answers may be missing after refusal: posts only for consenting firms, whose mix is known
     has = np.nan_to_num(has)
-    fol = np.column_stack([responses[f"net_followers_{p}"].to_numpy(dtype=float) for p in plat])
+    fol = np.column_stack([true_followers[f"_followers_{p}"].to_numpy() for p in plat])
     w = has[firm_of_post]
     w = w / w.sum(axis=1, keepdims=True)
     pj = (rng.random((m, 1)) > np.cumsum(w, axis=1)).sum(axis=1)
     pj = np.minimum(pj, len(plat) - 1)
     followers = fol[firm_of_post, pj]
-    # a follower count may be missing in the survey (MCAR); the post records the real one
-    miss = np.isnan(followers)
-    if miss.any():
-        followers[miss] = np.round(np.exp(pm["platforms"]["followers"]["base"]["fb"]))
     # action code from the firm's action mix
     A = P["action_choice"]
     base = np.array([A["base"][a] for a in ACTIONS])
