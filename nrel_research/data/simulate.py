@@ -58,6 +58,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from scipy.stats import norm
 
 # Absolute imports: until nrel_research/data/__init__.py exists, pytest's doctest collection
 # imports this file as a top-level module.
@@ -470,7 +471,7 @@ def model_syntax(
     Examples
     --------
     >>> from nrel_research.data.simulate import model_syntax
-    >>> print(model_syntax("B2C").splitlines()[0])
+    >>> print(model_syntax("B2C").splitlines()[4])
     transactional_orientation =~ cmp_t1 + cmp_t2 + cmp_t3
     >>> "E7" in model_syntax("B2C"), "E7" in model_syntax("B2B")
     (False, True)
@@ -481,7 +482,13 @@ def model_syntax(
     market_type = check_choice(market_type, "market_type", MARKET_TYPES, error=DataError)
     if sector is None:
         c = _cell(pm, market_type, next(iter(pm["sectors"])), misspecified=False)
-        lines = []
+        reverse = ", ".join(sorted(set(_dictionary().query("reverse_keyed")["name"])))
+        lines = [
+            f"# N-REL population structure, market type {market_type} (free parameters).",
+            f"# Fit on items with the reverse-keyed ones scored back ({reverse}) and",
+            "# log_employees = log(employees). The data also contain a common-method factor",
+            "# (see model_syntax(market_type, sector) for every fixed value).",
+        ]
         for j, node in enumerate(c.nodes):
             if node == "method":
                 continue
@@ -806,7 +813,10 @@ def _responses(pm, rng, dd, n, firm_id, sector, mtype, L, items, x):
     cols["arch_roa"] = np.where(arch, np.round(roa, 1), np.nan)
     # paradata
     W = R["waves"]
-    wave = rng.choice(len(W["probabilities"]), size=n, p=W["probabilities"]) + 1
+    b = W["late_response"]["market_orientation"]
+    z = b * L["market_orientation"] + rng.standard_normal(n)
+    cuts = norm.ppf(np.cumsum(W["probabilities"])[:-1]) * np.sqrt(1 + b**2)
+    wave = 1 + (z[:, None] > cuts).sum(axis=1)
     day0 = np.array(W["start_day"])[wave - 1] + rng.uniform(0, W["span_days"], n)
     start = pd.Timestamp(R["field_start"]) + pd.to_timedelta(np.round(day0 * 86400), unit="s")
     cols["start_time"] = start
