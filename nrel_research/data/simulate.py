@@ -49,6 +49,7 @@ import copy
 import functools
 import hashlib
 import json
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -64,7 +65,7 @@ from scipy.stats import norm
 # imports this file as a top-level module.
 from nrel_research import instruments
 from nrel_research._validation import check_choice, check_positive_int, check_rng
-from nrel_research.exceptions import DataError, FrameworkError
+from nrel_research.exceptions import DataError, DataQualityWarning, FrameworkError
 
 __all__ = [
     "BUNDLED_N_FIRMS",
@@ -433,6 +434,16 @@ def _truth(pm: dict, sectors: Sequence[str], market_types: Sequence[str], misspe
         count_rows.append(base | {"op": "alpha", "rhs": "", "est": spec["alpha"]})
     parts = [sem, pd.DataFrame(count_rows)]
     pv = pm.get("population_values")
+    if pv and pv.get("model_hash") != model_hash(pm):
+        warnings.warn(
+            "the population model's stored mean-score population values were computed "
+            f"for another model (hash {pv.get('model_hash')}, this model "
+            f"{model_hash(pm)}); they are left out of the truth. Recompute them with "
+            "nrel_research.data.simulate.compute_population_values(model=...).",
+            DataQualityWarning,
+            stacklevel=3,
+        )
+        pv = None
     if pv:
         ms = pd.DataFrame(pv["mean_score"]).assign(part="mean_score", group="all", sector="all")
         parts.append(ms)
