@@ -783,7 +783,7 @@ def _responses(pm, rng, dd, n, firm_id, sector, mtype, L, items, x):
             + F["b_connections"] * L["connections"]
             + F["sd"] * rng.standard_normal(n)
         )
-        true_f = np.where(has[:, j], np.round(np.exp(logf)), np.nan)
+        true_f = np.where(has[:, j], np.maximum(1, np.round(np.exp(logf))), np.nan)
         cols[f"_followers_{p}"] = true_f  # the real count (posts); dropped from the export
         # informants report an approximate count: two significant digits
         digits = np.floor(np.log10(np.maximum(true_f, 1)))
