@@ -47,8 +47,11 @@ def test_different_seeds_differ(study):
     assert not study.posts.equals(other.posts)
     assert not study.latent.equals(other.latent)
     items = ["r1_1", "e4_2", "mp_3"]
-    a, b = study.responses[items].fillna(0), other.responses[items].fillna(0)
-    assert (a != b).to_numpy().mean() > 0.3
+    a, b = (
+        x.responses.loc[x.responses["second_informant"] == 0, items].fillna(0).to_numpy()
+        for x in (study, other)
+    )
+    assert (a != b).mean() > 0.3
 
 
 def test_generator_seed_is_accepted_and_bad_seed_raises():
@@ -136,7 +139,10 @@ def test_study_design_features(study):
     df, firms = study.responses, study.firms
     assert df["sector"].nunique() >= 6
     assert set(df["market_type"].dropna()) == {1, 2, 3}
-    assert df["firm_id"].is_unique
+    assert not df.duplicated(["firm_id", "second_informant"]).any()
+    assert df["firm_id"].nunique() == 600
+    key = ["firm_id", "second_informant"]
+    assert (firms[key].to_numpy() == df[key].to_numpy()).all()
     types = firms["respondent_type"].value_counts()
     assert {"attentive", "straight_liner", "speeder", "refused"} <= set(types.index)
     # straight-liners: one code on every rating item; they rarely pass both checks
@@ -173,11 +179,38 @@ def test_late_respondents_have_lower_market_orientation():
     within 0.03 of the model's (binomial se < 0.01).
     """
     s = sim.simulate_study(3000, seed=17, posts=False, careless=False, missing=False)
-    mo = s.latent["market_orientation"]
-    wave = s.responses["wave"]
+    first = s.responses[s.responses["second_informant"] == 0]
+    mo = s.latent.loc[s.latent["second_informant"] == 0, "market_orientation"].to_numpy()
+    wave = first["wave"].to_numpy()
     assert mo[wave == 3].mean() - mo[wave == 1].mean() < -0.2
-    shares = wave.value_counts(normalize=True).sort_index().to_numpy()
+    shares = np.bincount(wave)[1:] / len(wave)
     np.testing.assert_allclose(shares, [0.55, 0.30, 0.15], atol=0.03)
+
+
+def test_second_informants_describe_the_same_firm():
+    """Kumar et al. (1993) design: two informants of one firm share the firm's latent scores.
+
+    Their R1 mean scores correlate (the true-score correlation is about 0.6 here; with
+    ~150 pairs > 0.3 is safe), firm facts are copied, personal answers differ.
+    """
+    s = sim.simulate_study(3000, seed=23, careless=False, missing=False, posts=False)
+    df = s.responses
+    pairs = df[df["firm_id"].duplicated(keep=False)]
+    first = pairs[pairs["second_informant"] == 0].set_index("firm_id")
+    second = pairs[pairs["second_informant"] == 1].set_index("firm_id").loc[first.index]
+    assert 100 < len(first) < 220
+    for col in ("market_type", "sector", "employees", "smx_platforms_li", "net_followers_li"):
+        pd.testing.assert_series_equal(first[col], second[col], check_names=False)
+    r1 = ["r1_1", "r1_2", "r1_3"]
+    a, b = first[r1].astype(float).mean(axis=1), second[r1].astype(float).mean(axis=1)
+    assert a.corr(b) > 0.3
+    assert (first["r1_1"] != second["r1_1"]).mean() > 0.3
+    assert (second["start_time"] > first["start_time"]).all()
+    lat = s.latent.set_index(["firm_id", "second_informant"])
+    ids = first.index
+    for v in ("E4", "marketing_performance"):
+        np.testing.assert_array_equal(lat.loc[(ids, 0), v], lat.loc[(ids, 1), v])
+    assert not np.allclose(lat.loc[(ids, 0), "method"], lat.loc[(ids, 1), "method"])
 
 
 def test_posts_link_to_firms_and_use_their_platforms(study):
@@ -192,7 +225,8 @@ def test_posts_link_to_firms_and_use_their_platforms(study):
     assert set(posts["action"]) == set(sim.ACTIONS)
     assert posts["text"].str.len().min() > 20 and not posts["text"].str.contains("{").any()
     # action mix follows the latent intensities: firms high on E4 post more E4
-    e4 = study.latent.set_index("firm_id")["E4"]
+    firm_latent = study.latent[study.latent["second_informant"] == 0].set_index("firm_id")
+    e4 = firm_latent["E4"]
     share = posts.assign(is_e4=posts["action"] == "E4").groupby("firm_id")["is_e4"].mean()
     assert np.corrcoef(share, e4.loc[share.index])[0, 1] > 0.1
     # overdispersion
@@ -387,7 +421,7 @@ def test_structural_paths_recovered_from_true_latent_scores():
         posts=False,
     )
     t = s.truth.query("part == 'sem' and group == 'B2B' and op == '~'")
-    lat = s.latent
+    lat = s.latent[s.latent["second_informant"] == 0]  # one row per firm
     for lhs, g in t.groupby("lhs"):
         X = sm.add_constant(lat[g["rhs"].tolist()])
         fit = sm.OLS(lat[lhs], X).fit()
@@ -516,7 +550,7 @@ def test_bundled_study_regenerates_identically(root, tmp_path):
     total = sum((shipped / n).stat().st_size for n in names)
     assert total < 3_000_000
     back = pd.read_csv(shipped / "responses.csv")
-    assert len(back) == sim.BUNDLED_N_FIRMS
+    assert back["firm_id"].nunique() == sim.BUNDLED_N_FIRMS
 
 
 def test_command_line_writes_the_bundle(tmp_path, capsys):

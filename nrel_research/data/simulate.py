@@ -36,7 +36,7 @@ Examples
 --------
 >>> from nrel_research.data.simulate import simulate_study
 >>> study = simulate_study(n_firms=50, seed=1)
->>> study.responses.shape[0], sorted(study.posts.columns)[:3]
+>>> study.responses["firm_id"].nunique(), sorted(study.posts.columns)[:3]
 (50, ['action', 'comments', 'firm_id'])
 >>> study.truth.query("part == 'sem' and op == '=~'").iloc[0][["lhs", "op", "rhs"]].tolist()
 ['transactional_orientation', '=~', 'cmp_t1']
@@ -538,7 +538,8 @@ class SimulatedStudy:
     Attributes
     ----------
     responses : pandas.DataFrame
-        One row per sampled firm (key informant), columns in the data dictionary's names
+        One row per key informant (a share of the firms have a second informant, with
+        ``second_informant = 1`` and the same ``firm_id``), columns in the data dictionary's names
         and codes (:meth:`nrel_research.instruments.Instrument.data_dictionary` of the full
         instrument), reverse-keyed items as respondents answer them, with missing answers,
         careless respondents and consent refusals. With ``discretize=False`` the rating
@@ -558,11 +559,15 @@ class SimulatedStudy:
         ``log_followers``; ``alpha`` the dispersion) or ``"mean_score"`` (population
         values of the mean-score regressions, estimand (b) of the module docstring).
     latent : pandas.DataFrame
-        The true latent scores of every firm (``firm_id`` and one column per latent
-        variable, incl. ``method`` and ``log_employees``; E7 is NaN for B2C firms).
+        The true latent scores behind every row of ``responses`` (same order):
+        ``firm_id, second_informant`` and one column per latent variable, incl.
+        ``method`` and ``log_employees``; E7 is NaN for B2C firms. The two informants of
+        a firm share the firm's scores and differ in the respondent-level ones
+        (``marker``, ``method``, ``informant_competence``).
     firms : pandas.DataFrame
-        ``firm_id, sector, market_type, respondent_type`` (``attentive``,
-        ``straight_liner``, ``speeder`` or ``refused``).
+        One row per row of ``responses`` (same order): ``firm_id, second_informant,
+        sector, market_type, respondent_type`` (``attentive``, ``straight_liner``,
+        ``speeder`` or ``refused``).
     syntax : dict
         The generating structure in lavaan syntax per market type (:func:`model_syntax`).
     """
@@ -579,7 +584,8 @@ class SimulatedStudy:
 
     def __repr__(self) -> str:
         return (
-            f"<SimulatedStudy: {len(self.responses)} firms, {len(self.posts)} posts, "
+            f"<SimulatedStudy: {self.responses['firm_id'].nunique()} firms, "
+            f"{len(self.responses)} responses, {len(self.posts)} posts, "
             f"{'ordinal' if self.discretize else 'continuous'} items"
             f"{', misspecified' if self.misspecified else ''}>"
         )
@@ -603,7 +609,8 @@ def simulate_study(
     Parameters
     ----------
     n_firms : int, default 600
-        Number of sampled firms (one key informant each).
+        Number of sampled firms. Each has a key informant; a share (population model:
+        ``respondents.second_informant``) also has a second informant, in an extra row.
     sectors : sequence of str, optional
         ISIC sections to sample from (shares renormalised); by default all sectors of
         the population model (C, G, I, J, K, M, Q).
@@ -709,12 +716,29 @@ def simulate_study(
     dd = _dictionary()
     responses, firms = _responses(pm, rng, dd, n, firm_id, sector, mtype, L, items, x)
     followers = responses.filter(regex=r"^_followers_").copy()
-    responses, firms = _respondent_behaviour(
-        pm, rng, dd, responses, firms, items, discretize, careless, missing, L
+    second, lat2, of_first = _second_informants(
+        pm, rng, responses, mtype, sector, lat, misspecified
     )
-    post_frame = _posts(pm, rng, responses, firms, L, followers) if posts else _empty_posts()
+    responses = pd.concat([responses, second], ignore_index=True)
+    firms = pd.concat([firms, firms.iloc[of_first]], ignore_index=True)
+    firms["second_informant"] = responses["second_informant"].to_numpy()
+    responses, firms = _respondent_behaviour(
+        pm, rng, dd, responses, firms, items, discretize, careless, missing
+    )
+    first = slice(0, n)  # the first informants, in firm order (aligned with the latent scores)
+    post_frame = (
+        _posts(pm, rng, responses.iloc[first], firms.iloc[first], L, followers)
+        if posts
+        else _empty_posts()
+    )
+    order = np.lexsort((responses["second_informant"].to_numpy(), responses["firm_id"].to_numpy()))
+    responses = responses.iloc[order].reset_index(drop=True)
+    firms = firms.iloc[order].reset_index(drop=True)
+    firms = firms[["firm_id", "second_informant", "sector", "market_type", "respondent_type"]]
+    lat = pd.concat([lat, lat2], ignore_index=True).iloc[order].reset_index(drop=True)
     truth = _truth(pm, sectors, market_types, misspecified)
-    lat.insert(0, "firm_id", firm_id)
+    lat.insert(0, "firm_id", responses["firm_id"].to_numpy())
+    lat.insert(1, "second_informant", responses["second_informant"].to_numpy())
     return SimulatedStudy(
         responses=responses,
         posts=post_frame,
@@ -726,6 +750,49 @@ def simulate_study(
         discretize=discretize,
         misspecified=misspecified,
     )
+
+
+def _second_informants(pm, rng, responses, mtype, sector, lat, misspecified):
+    """Draw a second key informant for a share of the firms (Kumar et al., 1993).
+
+    The second informant answers about the same firm: the same latent firm scores, but
+    own respondent-level variables (marker, method factor, informant competence), own
+    measurement errors, role, tenure and paradata; the firm's facts (sector, size, age,
+    platforms, follower counts, archival figures) are copied. Returns the new rows, their
+    latent scores and the positions of their firms' first-informant rows.
+    """
+    R = pm["respondents"]
+    n = len(responses)
+    idx = np.flatnonzero(rng.random(n) < R["second_informant"])
+    out = responses.iloc[idx].copy()
+    out["second_informant"] = 1
+    personal = ("marker", "method", "informant_competence")
+    var = pm["exogenous"]["variances"]
+    lat2 = lat.iloc[idx].copy()
+    for v in personal:
+        lat2[v] = np.sqrt(var[v]) * rng.standard_normal(idx.size)
+    lat2 = lat2.set_axis(idx)
+    for s, m in sorted(set(zip(sector[idx], mtype[idx], strict=True))):
+        sel = idx[(sector[idx] == s) & (mtype[idx] == m)]
+        c = _cell(pm, m, s, misspecified)
+        eta = lat2.loc[sel, list(c.nodes)].to_numpy()
+        eps = rng.standard_normal((sel.size, len(c.items))) @ _chol(c.Theta).T
+        xc = c.nu + eta @ c.Lambda.T + eps
+        rows = np.searchsorted(idx, sel)
+        for k, item in enumerate(c.items):
+            out.iloc[rows, out.columns.get_loc(item)] = xc[:, k]
+    k = len(idx)
+    roles = rng.choice(6, size=k, p=np.asarray(R["roles"]["probabilities"])) + 1
+    out["resp_role"] = roles
+    otxt = np.array(R["roles"]["other_texts"], dtype=object)
+    out["resp_role_other"] = np.where(roles == 6, otxt[rng.integers(0, len(otxt), k)], None)
+    tf = np.minimum(rng.gamma(2.0, 4.0, k), out["firm_age"].to_numpy(dtype=float))
+    out["tenure_firm"] = np.round(np.minimum(tf, 70), 1)
+    out["tenure_role"] = np.round(tf * rng.uniform(0.3, 1.0, k), 1)
+    # the second informant answers a few days after the first, in the same wave
+    delay = pd.to_timedelta(np.round(rng.uniform(0.5, 5.0, k) * 86400), unit="s")
+    out["start_time"] = out["start_time"] + delay
+    return out.reset_index(drop=True), lat2.reset_index(drop=True), idx
 
 
 def _chol(S: np.ndarray) -> np.ndarray:
@@ -745,7 +812,7 @@ def _responses(pm, rng, dd, n, firm_id, sector, mtype, L, items, x):
     mt_code = np.array([int(pm["market_types"][m]["code"]) for m in mtype])
     cols["consent"] = np.ones(n, dtype=int)
     cols["firm_id"] = firm_id
-    cols["second_informant"] = (rng.random(n) < R["second_informant"]).astype(int)
+    cols["second_informant"] = np.zeros(n, dtype=int)
     cols["market_type"] = mt_code
     cols["sector"] = sector
     cols["sector_other"] = np.full(n, None, dtype=object)
@@ -840,8 +907,9 @@ def _responses(pm, rng, dd, n, firm_id, sector, mtype, L, items, x):
     return frame, firms
 
 
-def _respondent_behaviour(pm, rng, dd, df, firms, items, discretize, careless, missing, L):
+def _respondent_behaviour(pm, rng, dd, df, firms, items, discretize, careless, missing):
     R = pm["respondents"]
+    df = df.copy()  # one consolidated block before the column-wise updates
     n = len(df)
     thresholds = pm["thresholds"]
     points = {r.name: len(r.values.split("|")) for r in dd.itertuples() if r.name in set(items)}
@@ -1064,8 +1132,8 @@ def mean_scores(responses: pd.DataFrame, constructs: Sequence[str], model=None) 
     --------
     >>> from nrel_research.data.simulate import simulate_study, mean_scores
     >>> s = simulate_study(n_firms=20, seed=3, careless=False, missing=False, posts=False)
-    >>> mean_scores(s.responses, ["R2"]).shape
-    (20, 1)
+    >>> mean_scores(s.responses, ["R2"]).columns.tolist()
+    ['R2']
     """
     pm = _bundled_model() if model is None else model
     dd = _dictionary()
@@ -1152,7 +1220,7 @@ def write_bundled_study(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     study = simulate_study(n_firms=n_firms, seed=seed)
-    firms = study.firms.merge(study.latent, on="firm_id")
+    firms = study.firms.merge(study.latent, on=["firm_id", "second_informant"])
     files = {
         "responses.csv": study.responses,
         "posts.csv": study.posts,
