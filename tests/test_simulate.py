@@ -127,12 +127,43 @@ def test_skip_logic_is_respected(study, dictionary):
         dependent = [f"handle_{p}", f"net_followers_{p}"]
         dependent += [c for c in df.columns if c.startswith(f"smx_feat_{p}_")]
         assert df.loc[off, dependent].isna().all().all(), p
-    assert df.loc[df["resp_role"] != 6, "resp_role_other"].isna().all()
+    assert df.loc[df["resp_role"].fillna(0) != 6, "resp_role_other"].isna().all()
     assert df.loc[df["smx_platforms_oth"] != 1, "smx_platforms_other"].isna().all()
     assert df.loc[df["sector"] != "X", "sector_other"].isna().all()
     respondent_items = dictionary.loc[dictionary["audience"] == "respondent", "name"]
     refused = df.loc[~consented, [c for c in respondent_items if c != "consent"]]
     assert len(refused) > 0 and refused.isna().all().all()
+
+
+def _condition_holds(df, text):
+    """Evaluate a data-dictionary ``relevant`` string (a conjunction of three forms)."""
+    import re
+
+    holds = pd.Series(True, index=df.index)
+    for part in text.split(" and "):
+        if m := re.fullmatch(r"(\w+) = '([^']*)'", part):
+            col, vals = m.group(1), [m.group(2)]
+        elif m := re.fullmatch(r"(\w+) in \((.*)\)", part):
+            col, vals = m.group(1), re.findall(r"'([^']*)'", m.group(2))
+        elif m := re.fullmatch(r"'([^']*)' in (\w+)", part):
+            col, vals = f"{m.group(2)}_{m.group(1)}", ["1"]
+        else:
+            raise AssertionError(f"unparsed condition {part!r}")
+        shown = df[col].astype(object).map(lambda v: None if pd.isna(v) else str(v))
+        holds &= shown.isin(vals)
+    return holds
+
+
+def test_every_skip_condition_of_the_dictionary_is_respected(study, dictionary):
+    df = study.responses
+    checked = 0
+    for r in dictionary.itertuples():
+        if not r.relevant:
+            continue
+        hidden = ~_condition_holds(df, r.relevant)
+        assert df.loc[hidden, r.name].isna().all(), f"{r.name} answered when {r.relevant} fails"
+        checked += 1
+    assert checked > 150
 
 
 def test_study_design_features(study):

@@ -994,6 +994,8 @@ def _respondent_behaviour(pm, rng, dd, df, firms, items, discretize, careless, m
         v = df["smm_budget_pct"].to_numpy(dtype=float, copy=True)
         v[rng.random(n) < p_b] = np.nan
         df["smm_budget_pct"] = v
+        # a skipped role question hides its follow-up
+        df["resp_role_other"] = df["resp_role_other"].where(df["resp_role"].notna(), None)
         refused = rng.random(n) < R["consent_refusal"]
         kind[refused] = "refused"
         keep = {"consent", "firm_id", "second_informant", "start_time", "end_time"}
