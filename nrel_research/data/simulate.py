@@ -789,9 +789,10 @@ def _second_informants(pm, rng, responses, mtype, sector, lat, misspecified):
     tf = np.minimum(rng.gamma(2.0, 4.0, k), out["firm_age"].to_numpy(dtype=float))
     out["tenure_firm"] = np.round(np.minimum(tf, 70), 1)
     out["tenure_role"] = np.round(tf * rng.uniform(0.3, 1.0, k), 1)
-    # the second informant answers a few days after the first, in the same wave
-    delay = pd.to_timedelta(np.round(rng.uniform(0.5, 5.0, k) * 86400), unit="s")
-    out["start_time"] = out["start_time"] + delay
+    # the second informant answers 1-5 days after the first, in office hours
+    u = rng.uniform(1.0, 6.0, k)
+    day = out["start_time"].dt.normalize() + pd.to_timedelta(np.floor(u), unit="D")
+    out["start_time"] = day + pd.to_timedelta(np.round((8 + 11 * (u % 1)) * 3600), unit="s")
     return out.reset_index(drop=True), lat2.reset_index(drop=True), idx
 
 
@@ -895,8 +896,11 @@ def _responses(pm, rng, dd, n, firm_id, sector, mtype, L, items, x):
     z = b * L["market_orientation"] + rng.standard_normal(n)
     cuts = norm.ppf(np.cumsum(W["probabilities"])[:-1]) * np.sqrt(1 + b**2)
     wave = 1 + (z[:, None] > cuts).sum(axis=1)
-    day0 = np.array(W["start_day"])[wave - 1] + rng.uniform(0, W["span_days"], n)
-    start = pd.Timestamp(R["field_start"]) + pd.to_timedelta(np.round(day0 * 86400), unit="s")
+    # a day within the wave's span, and a time of day within office hours (08:00-19:00)
+    u = rng.uniform(0, W["span_days"], n)
+    day0 = np.array(W["start_day"])[wave - 1] + np.floor(u) + (8 + 11 * (u % 1)) / 24
+    field = pd.Timestamp(R["field_start"]).normalize()
+    start = field + pd.to_timedelta(np.round(day0 * 86400), unit="s")
     cols["start_time"] = start
     cols["end_time"] = start  # set with the respondent behaviour
     cols["wave"] = wave
