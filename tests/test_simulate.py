@@ -265,7 +265,8 @@ def test_posts_link_to_firms_and_use_their_platforms(study):
 
 
 def test_discretize_false_returns_continuous_indicators():
-    s = sim.simulate_study(n_firms=200, seed=4, discretize=False, posts=False)
+    s = sim.simulate_study(n_firms=200, seed=4, discretize=False, posts=False, careless=False)
+    assert (s.responses["attn_1"].dropna() == 3).all()  # careless=False: all pass
     v = s.responses["r1_1"].dropna()
     assert v.dtype == float and v.nunique() > 150
     assert s.responses["attn_1"].dropna().isin([1, 2, 3, 4, 5, 6, 7]).all()

@@ -957,7 +957,7 @@ def _respondent_behaviour(pm, rng, dd, df, firms, items, discretize, careless, m
         correct = int(dd.loc[dd["name"] == item, "item"].map(_correct_answer).iloc[0])
         K = len(dd.loc[dd["name"] == item, "values"].iloc[0].split("|"))
         ans = np.full(n, correct)
-        fail = rng.random(n) > R["attention_pass"]["attentive"]
+        fail = (rng.random(n) > R["attention_pass"]["attentive"]) & careless
         shift = rng.choice([-1, 1], size=n)
         ans = np.where(fail, np.clip(correct + shift, 1, K), ans)
         ans = np.where(kind == "speeder", rng.integers(1, K + 1, n), ans)
