@@ -74,6 +74,7 @@ __all__ = [
     "compute_population_values",
     "implied_moments",
     "load_population_model",
+    "mean_scores",
     "model_hash",
     "model_syntax",
     "simulate_study",
