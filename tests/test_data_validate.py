@@ -101,3 +101,14 @@ def test_validate_changes_nothing(inst):
 
 def test_demo_data_are_valid():
     assert data.validate(data.demo_responses(30, seed=1)).empty
+
+
+def test_bundled_simulated_study_validates_cleanly_including_missing_skip_answers(root):
+    """Regression: a skip-logic column holding <NA> (consent refused, MCAR-missing answers)
+    must not crash validate(); the bundled simulated study has no structural problems."""
+    from nrel_research import data, instruments
+
+    df, _ = data.read_responses(root / "data" / "simulated" / "responses.csv")
+    assert df["market_type"].isna().any()  # the case that used to crash
+    report = data.validate(df, instruments.build())
+    assert report.empty, report.head(10).to_string()

@@ -48,6 +48,16 @@ from .io import (
 from .missing import LittleMCARResult, em_moments, little_mcar_test
 from .provenance import write_processed
 from .score import reverse_key, score
+from .simulate import (
+    SimulatedStudy,
+    compute_population_values,
+    implied_moments,
+    load_population_model,
+    mean_scores,
+    model_syntax,
+    simulate_study,
+    write_bundled_study,
+)
 from .validate import validate
 
 __all__ = [
@@ -55,8 +65,10 @@ __all__ = [
     "SOURCES",
     "CleaningResult",
     "LittleMCARResult",
+    "SimulatedStudy",
     "blank_responses",
     "clean",
+    "compute_population_values",
     "deidentify",
     "demo_responses",
     "detect_source",
@@ -64,14 +76,20 @@ __all__ = [
     "em_moments",
     "even_odd_consistency",
     "file_sha256",
+    "implied_moments",
     "little_mcar_test",
+    "load_population_model",
     "longstring",
     "mahalanobis_distance",
+    "mean_scores",
     "missing_summary",
+    "model_syntax",
     "read_responses",
     "reverse_key",
     "score",
+    "simulate_study",
     "validate",
+    "write_bundled_study",
     "write_processed",
     "write_responses",
 ]

@@ -25,8 +25,10 @@ def _condition_mask(df: pd.DataFrame, cond, schema: Schema) -> tuple[pd.Series, 
     if cond.item not in df.columns:
         return pd.Series(False, index=df.index), pd.Series(False, index=df.index)
     raw = df[cond.item]
-    text = raw.map(lambda v: None if is_missing(v) else str(v).strip())
-    text = text.map(lambda t: str(int(float(t))) if t and _is_int_like(t) else t)
+    # object dtype: a nullable string column would turn None back into <NA>, whose truth
+    # value is ambiguous (missing skip-logic answers, e.g. after a consent refusal).
+    text = raw.astype(object).map(lambda v: None if is_missing(v) else str(v).strip())
+    text = text.map(lambda t: str(int(float(t))) if isinstance(t, str) and _is_int_like(t) else t)
     return text.isin(cond.values), text.notna()
 
 
