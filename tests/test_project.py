@@ -125,6 +125,7 @@ LAYERS = {
     "_version": 0,
     "exceptions": 0,
     "_validation": 1,
+    "_yaml": 1,
     "datasets": 2,
     "framework": 2,
     "sem": 2,

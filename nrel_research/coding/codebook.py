@@ -31,12 +31,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from .._yaml import read_data_yaml
 from ..exceptions import FrameworkError
 from ..framework import Framework
 from ..framework import load as load_framework
-from ..framework._loader import _UniqueKeyLoader
 from ._text import normalize
 
 __all__ = [
@@ -338,20 +337,7 @@ def _load_bundled() -> Codebook:
 
 
 def _read(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FrameworkError(f"cannot read codebook file '{path}': {exc.strerror}.") from exc
-    except UnicodeDecodeError as exc:
-        raise FrameworkError(
-            f"codebook file '{path}' is not UTF-8 (byte {exc.start}); save it as UTF-8."
-        ) from exc
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise FrameworkError(
-            f"codebook file '{path}' is not valid YAML: {exc}. Fix the line shown."
-        ) from exc
+    return read_data_yaml(path, "codebook file")
 
 
 class _Check:

@@ -13,8 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .._yaml import read_data_yaml
 from ..exceptions import FrameworkError
 from .model import (
     ActionType,
@@ -94,41 +93,9 @@ _TOP_LEVEL = (
 )
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that rejects duplicate keys instead of keeping the last one."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False):
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        line = key_node.start_mark.line + 1
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"duplicate key {key!r} (first at line {seen[key]}); keep only one",
-                key_node.start_mark,
-            )
-        seen[key] = line
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
 def read_yaml(path: Path) -> Any:
-    """Parse a YAML data file, turning syntax errors into a :class:`FrameworkError`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FrameworkError(f"cannot read framework file '{path}': {exc.strerror}.") from exc
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise FrameworkError(
-            f"framework file '{path}' is not valid YAML: {exc}. Fix the line shown."
-        ) from exc
+    """Parse the framework YAML file (see :func:`nrel_research._yaml.read_data_yaml`)."""
+    return read_data_yaml(path, "framework file")
 
 
 class _Checker:

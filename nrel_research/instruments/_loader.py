@@ -15,11 +15,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
+from .._yaml import read_data_yaml
 from ..exceptions import FrameworkError
 from ..framework import Framework
-from ..framework._loader import _Checker, _UniqueKeyLoader
+from ..framework._loader import _Checker
 from .model import (
     AUDIENCES,
     MEASUREMENT_MODELS,
@@ -117,16 +116,7 @@ class _BankChecker(_Checker):
 
 def read_item_bank_yaml(path: Path) -> Any:
     """Parse the item bank YAML, turning read and syntax errors into FrameworkError."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FrameworkError(f"cannot read item bank file '{path}': {exc.strerror}.") from exc
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise FrameworkError(
-            f"item bank file '{path}' is not valid YAML: {exc}. Fix the line shown."
-        ) from exc
+    return read_data_yaml(path, "item bank file")
 
 
 def _framework_type(fw: Framework, ref: str) -> str:
