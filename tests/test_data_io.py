@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -311,3 +312,38 @@ def test_qualtrics_preview_and_unfinished_responses_are_reported(tmp_path, demo)
     detail = report.set_index("column")["detail"]
     assert "1 preview, test or spam responses (file rows 5)" in detail["Status"]
     assert "1 unfinished responses (file rows 7)" in detail["Finished"]
+
+
+BAD_FILES = {
+    # name: (bytes, what read_responses does: a DataError matching the pattern, or None)
+    "latin.csv": ("response_id,consent,market_type,e7_1\nÁ1,1,1,5\n".encode("cp1252"), "not UTF-8"),
+    "empty.csv": (b"", "is empty"),
+    "header.csv": (b"response_id,consent,market_type,e7_1\n", "only the header"),
+    "responses.json": (b"{}", "unsupported type"),
+    "text.csv": (b"response_id,consent,market_type,e7_1\nA,1,1,very much\n", "'very much'"),
+    "noreq.csv": (b"response_id,consent,e7_1\nA,1,5\n", "required variable"),
+    "old.csv": (b"response_id,consent,market_type,e7_1,e7_9\nA,1,1,5,4\n", "instrument version"),
+    "range.csv": (b"response_id,consent,market_type,e7_1\nA,1,1,8\nB,1,1,7\n", None),
+    "dup.csv": (b"response_id,consent,market_type,e7_1\nA,1,1,5\nA,1,3,6\n", None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_input_files_are_reported_and_never_modified(tmp_path, small_inst, name):
+    content, error = BAD_FILES[name]
+    p = tmp_path / name
+    p.write_bytes(content)
+    before = data.file_sha256(p)
+    if error is not None:
+        with pytest.raises(DataError, match=re.escape(error)):
+            data.read_responses(p, small_inst)
+    else:  # readable: validate() reports the problem with row, respondent id, column, value
+        df, _ = data.read_responses(p, small_inst)
+        report = data.validate(df, small_inst)
+        got = report[["row", "respondent_id", "column", "value", "check"]].to_numpy().tolist()
+        expected = {
+            "range.csv": [[0, "A", "e7_1", 8, "range"]],
+            "dup.csv": [[1, "A", "response_id", "A", "duplicate_id"]],
+        }[name]
+        assert got == expected
+    assert data.file_sha256(p) == before

@@ -13,6 +13,8 @@
   orientation indices and the grouping variables.
 - :func:`write_processed` writes the results with a provenance manifest (source
   SHA-256, package version, steps, rows in/out); the linkage table goes elsewhere.
+- :func:`load_bundled_study` loads the bundled simulated study (``data/simulated/`` of
+  the repository; not part of an installed wheel).
 - :func:`demo_responses` draws a small seeded demonstration data set with planted
   problems (not the simulated study with known truth).
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 from ._demo import demo_responses
 from ._schema import RESPONSE_ID
+from .bundled import BundledStudy, bundled_study_dir, load_bundled_study
 from .clean import (
     CleaningResult,
     clean,
@@ -63,10 +66,12 @@ from .validate import validate
 __all__ = [
     "RESPONSE_ID",
     "SOURCES",
+    "BundledStudy",
     "CleaningResult",
     "LittleMCARResult",
     "SimulatedStudy",
     "blank_responses",
+    "bundled_study_dir",
     "clean",
     "compute_population_values",
     "deidentify",
@@ -78,6 +83,7 @@ __all__ = [
     "file_sha256",
     "implied_moments",
     "little_mcar_test",
+    "load_bundled_study",
     "load_population_model",
     "longstring",
     "mahalanobis_distance",

@@ -416,6 +416,13 @@ def _common_items(schema, rating: list[str]) -> list[str]:
     ]
 
 
+def _show(value) -> str:
+    """Format a cell value for a log message: ``1``, ``'text'`` or ``<NA>`` (no numpy reprs)."""
+    if is_missing(value):
+        return "<NA>"
+    return repr(value.item() if hasattr(value, "item") else value)
+
+
 def _action(value, name):
     if value is False:
         value = None
@@ -536,7 +543,7 @@ def clean(
     if "consent" in data.columns:
         consented = pd.to_numeric(data["consent"], errors="coerce") == 1
     if settings["consent"]:
-        apply("consent", ~consented, lambda i: f"consent = {data.at[i, 'consent']!r}",
+        apply("consent", ~consented, lambda i: f"consent = {_show(data.at[i, 'consent'])}",
               "consent is not 1")  # fmt: skip
     else:
         skipped("consent")
