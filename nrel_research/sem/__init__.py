@@ -22,8 +22,18 @@ True
 """
 
 from .api import fit
+from .measurement import fornell_larcker, htmt, reliability
 from .model import Model
 from .result import SEMResult
 from .syntax import ParTable, parse_model
 
-__all__ = ["Model", "ParTable", "SEMResult", "fit", "parse_model"]
+__all__ = [
+    "Model",
+    "ParTable",
+    "SEMResult",
+    "fit",
+    "fornell_larcker",
+    "htmt",
+    "parse_model",
+    "reliability",
+]

@@ -64,6 +64,10 @@ class SEMResult:
         warning_messages,
         n_dropped,
         syntax,
+        estimator="ML",
+        missing="listwise",
+        fit_override=None,
+        fit_extra=None,
     ):
         self.model = model
         self.stats = stats
@@ -79,6 +83,12 @@ class SEMResult:
         self.nobs = int(sum(s.n for s in stats))
         self.n_dropped = int(n_dropped)
         self.syntax = syntax
+        self.estimator = estimator
+        self.missing = missing
+        self._fit_override = fit_override
+        self._fit_extra = fit_extra
+        #: the model's variables as used (complete rows for listwise; all rows for FIML)
+        self.data = None
         self._fm = None
 
     # -- parameter table -------------------------------------------------------------------
@@ -187,9 +197,17 @@ class SEMResult:
             unrestricted_logl, aic, bic, bic2``.
         """
         if self._fm is None:
-            self._fm = fit_measures(
-                self.model, self.stats, self.theta, self.fmin, self.model.n_unique
+            fm = fit_measures(
+                self.model,
+                self.stats,
+                self.theta,
+                self.fmin,
+                self.model.n_unique,
+                override=self._fit_override,
             )
+            if self._fit_extra:
+                fm = pd.concat([fm, pd.Series(self._fit_extra, dtype=float)])
+            self._fm = fm.rename("value")
         return self._fm.copy()
 
     def implied_cov(self) -> pd.DataFrame:
