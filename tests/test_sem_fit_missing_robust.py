@@ -194,7 +194,7 @@ def test_se_robust_keeps_the_standard_test():
 
 
 def test_fiml_refuses_fixed_covariates(hs_missing):
-    with pytest.raises(SpecificationError, match="fixed.x.*x1 ~~ x1"):
+    with pytest.raises(SpecificationError, match=r"fixed\.x.*x1 ~~ x1"):
         _fit("visual =~ x2 + x3\nvisual ~ x1", hs_missing, missing="fiml")
 
 

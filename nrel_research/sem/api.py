@@ -69,20 +69,40 @@ def fit(
     ``~ 1``. Checked against lavaan with ``tests/reference/sem_ml.R`` (estimates, SEs, fit
     measures and bootstrap to ``atol=1e-4``).
 
+    With ``missing="fiml"`` (lavaan ``missing = "ml"``) a mean structure is added, the FIML
+    log-likelihood is maximised (rows grouped by missing-data pattern, analytic gradient), the
+    standard errors come from the observed information (lavaan's default there) and the fit
+    measures are taken against the saturated model estimated by EM (``unrestricted_logl``;
+    SRMR from the EM moments), plus the FIML-corrected robust CFI/TLI/RMSEA (Zhang & Savalei,
+    2023) that lavaan reports. ``estimator="MLR"`` adds Huber-White sandwich standard errors
+    and the Yuan-Bentler (Mplus) scaled test with ``*_scaled`` and ``*_robust`` fit measures.
+    Checked against lavaan with ``tests/reference/sem_missing_robust.R`` and
+    ``tests/reference/sem_integrate.R`` (``atol=1e-4``; chi-square-scale statistics also
+    ``rtol=1e-6``, see ``tests/test_sem_fit_missing_robust.py``).
+
     Parameters
     ----------
     model : str
         lavaan model syntax (``=~``, ``~``, ``~~``, ``~ 1``, ``:=``, labels and fixed values).
     data : pandas.DataFrame
         Raw data; only the model's variables are used (other columns may be anything).
-    estimator : {"ML"}
-        ``"MLR"`` is not available yet.
-    missing : {"listwise"}
-        Rows with a missing value on a model variable are dropped (lavaan's default).
-        ``"fiml"`` is not available yet.
-    se : {"standard", "bootstrap", "none"}
-        ``"standard"``: from the expected information matrix. ``"bootstrap"``: ordinary
-        nonparametric bootstrap (lavaan ``se = "bootstrap"``) with percentile CIs.
+    estimator : {"ML", "MLR"}
+        ``"MLR"``: ML estimates with robust (Huber-White) standard errors and the
+        Yuan-Bentler scaled test (lavaan ``estimator = "MLR"``: observed information as the
+        bread, first-order meat, ``test = "yuan.bentler.mplus"``; no mean structure with
+        complete data unless the syntax has ``~ 1``).
+    missing : {"listwise", "fiml", "ml", "direct"}
+        ``"listwise"``: rows with a missing value on a model variable are dropped (lavaan's
+        default). ``"fiml"`` (or lavaan's ``"ml"``/``"direct"``): full-information ML under
+        MAR; rows without any observed value are dropped (and counted in ``n_dropped``).
+        Exogenous covariates with ``fixed.x`` are refused with FIML (declare them random).
+    se : {"standard", "robust", "bootstrap", "none"}
+        ``"standard"``: from the expected information (complete data) or the observed
+        information (FIML). ``"robust"``: Huber-White sandwich (lavaan
+        ``se = "robust.huber.white"``; implied by ``estimator="MLR"``; with ``"ML"`` the
+        bread is the expected information with complete data, as lavaan). ``"bootstrap"``:
+        ordinary nonparametric bootstrap (lavaan ``se = "bootstrap"``) with percentile CIs
+        (listwise ML only).
     bootstrap : int, default 1000
         Number of bootstrap replications.
     seed : int or numpy.random.Generator, optional
@@ -131,9 +151,7 @@ def fit(
     [0.554, 0.1]
     """
     estimator = check_choice(estimator, "estimator", ["ML", "MLR"], normalize=True)
-    missing = check_choice(
-        missing, "missing", ["listwise", "fiml", "ml", "direct"], normalize=True
-    )
+    missing = check_choice(missing, "missing", ["listwise", "fiml", "ml", "direct"], normalize=True)
     se = check_choice(se, "se", ["standard", "robust", "bootstrap", "none"], normalize=True)
     fiml = missing in ("fiml", "ml", "direct")
     mlr = estimator == "MLR"

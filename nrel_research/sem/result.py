@@ -238,6 +238,15 @@ class SEMResult:
         pandas.DataFrame
             Columns ``lhs, op, rhs, mi, epc, sepc_lv, sepc_all``.
         """
+        if self.missing != "listwise" or self.estimator != "ML":
+            from ..exceptions import NrelError
+
+            raise NrelError(
+                "modification indices are available for estimator='ML' with "
+                "missing='listwise' only (lavaan's FIML/MLR versions use other information "
+                "matrices that are not implemented yet); refit with those options to screen "
+                "for misfit."
+            )
         mi = modification_indices(self)
         mi = mi[mi["mi"] >= minimum_value]
         if sort:
@@ -253,6 +262,7 @@ class SEMResult:
     def __repr__(self) -> str:
         fm = self.fit_measures()
         return (
-            f"<SEMResult ML, N={self.nobs}, npar={int(fm['npar'])}, chisq={fm['chisq']:.3f}, "
+            f"<SEMResult {self.estimator}{', FIML' if self.missing == 'ml' else ''}, "
+            f"N={self.nobs}, npar={int(fm['npar'])}, chisq={fm['chisq']:.3f}, "
             f"df={int(fm['df'])}, converged={self.converged}>"
         )
