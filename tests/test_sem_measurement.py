@@ -98,3 +98,24 @@ def test_modification_indices_refused_under_fiml(hs_missing):
         res = sem.fit(V["model"], hs_missing, missing="fiml")
     with pytest.raises(NrelError, match="modification indices"):
         res.modification_indices()
+
+
+def test_path_diagram_labels_are_the_standardized_estimates(fitted):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = sem.plot_path_diagram(fitted)
+    texts = [t.get_text() for t in ax.texts]
+    for name in [f"x{i}" for i in range(1, 10)] + FACTORS:
+        assert name in texts
+    est = fitted.estimates()
+    want = est.loc[est["op"] == "=~", "std_all"].map(lambda v: f"{v:.2f}")
+    for label in want:
+        assert label in texts
+    raw = sem.plot_path_diagram(fitted, what="est", digits=3)
+    assert f"{est.loc[1, 'est']:.3f}" in [t.get_text() for t in raw.texts]
+    with pytest.raises(SpecificationError, match="what="):
+        sem.plot_path_diagram(fitted, what="std_lv")
+    plt.close("all")

@@ -24,6 +24,7 @@ True
 from .api import fit
 from .measurement import fornell_larcker, htmt, reliability
 from .model import Model
+from .plot import plot_path_diagram
 from .result import SEMResult
 from .syntax import ParTable, parse_model
 
@@ -35,5 +36,6 @@ __all__ = [
     "fornell_larcker",
     "htmt",
     "parse_model",
+    "plot_path_diagram",
     "reliability",
 ]
