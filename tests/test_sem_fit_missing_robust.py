@@ -169,6 +169,7 @@ def test_mlr_fiml_large_likert_matches_lavaan():
         ("mlr_hs", {"estimator": "MLR"}),
         ("mlr_sem", {"estimator": "MLR"}),
         ("ml_robust_hs", {"se": "robust"}),
+        ("fiml_big", {"missing": "fiml"}),
     ],
 )
 def test_whole_fits_with_std_all_match_lavaan(case, kwargs):

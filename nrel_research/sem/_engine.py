@@ -10,8 +10,8 @@ to ``(μ, vech Σ)`` here), exactly as lavaan 0.6.14 does:
   (Gauss-Newton steps with the complete-data normal information, then BFGS);
 * bread of the covariance matrix: lavaan's observed information (``information = "observed"``,
   ``observed.information = "hessian"``) for FIML and for MLR, including the second-derivative
-  term of ``Σ(θ)`` (:func:`~nrel_research.sem._robust.observed_information`); the expected
-  information for ML with ``se = "robust"`` on complete data (lavaan's default there);
+  term of ``Σ(θ)`` (:func:`~nrel_research.sem._robust.observed_information`), also for ML
+  with ``se = "robust"`` (lavaan switches ``information`` to "observed" for robust SEs);
 * meat (MLR and ``se = "robust"``): ``Δᵀ J Δ`` with ``J`` the first-order (casewise score)
   information at the model-implied moments (``information.meat = "first.order"``);
 * Yuan-Bentler (Mplus) scaled test, robust CFI/TLI/RMSEA (Brosseau-Liard & Savalei with

@@ -99,8 +99,8 @@ def fit(
     se : {"standard", "robust", "bootstrap", "none"}
         ``"standard"``: from the expected information (complete data) or the observed
         information (FIML). ``"robust"``: Huber-White sandwich (lavaan
-        ``se = "robust.huber.white"``; implied by ``estimator="MLR"``; with ``"ML"`` the
-        bread is the expected information with complete data, as lavaan). ``"bootstrap"``:
+        ``se = "robust.huber.white"``, implied by ``estimator="MLR"``; the bread is the
+        observed information, as lavaan sets it for robust SEs). ``"bootstrap"``:
         ordinary nonparametric bootstrap (lavaan ``se = "bootstrap"``) with percentile CIs
         (listwise ML only).
     bootstrap : int, default 1000
@@ -237,8 +237,7 @@ def fit(
                 pats,
                 theta,
                 robust=se == "robust",
-                bread="observed" if (fiml or mlr) else "expected",
-                expected=None if (fiml or mlr) else expected_information(mdl, [st], theta),
+                bread="observed",
             )
         elif se != "none":
             vcov, singular = _vcov_expected(mdl, [st], theta)

@@ -44,7 +44,7 @@ class SEMSummary:
         fm = self.fit
         fiml = getattr(r, "missing", "listwise") == "ml"
         est = getattr(r, "estimator", "ML")
-        info = "observed" if (fiml or est == "MLR") else "expected"
+        info = "observed" if (fiml or est == "MLR" or r.se_type == "robust") else "expected"
         se = {
             "standard": f"Standard ({info} information), Wald CIs",
             "robust": f"Robust Huber-White sandwich ({info} information), Wald CIs",
