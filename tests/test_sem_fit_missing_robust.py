@@ -222,3 +222,20 @@ def test_rows_without_any_value_are_dropped_and_counted(hs_missing):
     assert res.nobs == len(d) - 1
     assert res.n_dropped == 1
     assert any("no observed value" in w for w in res.warnings)
+
+
+def test_bundled_missing_dataset_is_the_oracle_data(hs_missing):
+    """The dataset the notebook uses is byte-identical to the file lavaan read."""
+    from nrel_research.datasets import dataset_path
+
+    bundled = dataset_path("holzinger_swineford_1939_missing").read_bytes()
+    assert bundled == (REF / "data" / "hs_missing.csv").read_bytes()
+    pd.testing.assert_frame_equal(load_dataset("holzinger_swineford_1939_missing"), hs_missing)
+
+
+def test_mlr_with_se_none_still_gives_the_scaled_test():
+    hs = _data("hs")
+    res = _fit(OLD["model_hs"], hs, estimator="MLR", se="none")
+    assert np.isnan(res.estimates()["se"]).all()
+    want = OLD["mlr_complete"]["fit_measures"]["chisq.scaled"]
+    assert res.fit_measures()["chisq_scaled"] == pytest.approx(want, abs=ATOL)

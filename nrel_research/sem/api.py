@@ -210,7 +210,7 @@ def fit(
                 "more data or fewer variables."
             )
         st = GroupStats(x)
-        if se == "robust":
+        if se == "robust" or mlr:
             pats = [missing_patterns(x, data_name=data_name)]
             h1 = h1_moments(pats, missing=False)
     _check_singular(st, pt.ov_names, data_name)
@@ -231,14 +231,16 @@ def fit(
         fmin = info.fmin
         vcov = None
         e_inv = b0_groups = None
-        if se == "robust" or (fiml and se != "none"):
+        if se == "robust" or mlr or (fiml and se != "none"):
             vcov, e_inv, b0_groups, singular = vcov_fiml_mlr(
                 mdl,
                 pats,
                 theta,
-                robust=se == "robust",
+                robust=se == "robust" or mlr,
                 bread="observed",
             )
+            if se == "none":
+                vcov = None
         elif se != "none":
             vcov, singular = _vcov_expected(mdl, [st], theta)
         else:
@@ -270,8 +272,6 @@ def fit(
                 }
             else:
                 chisq = st.n * fmin
-            if e_inv is None and (mlr or fiml):
-                e_inv = np.zeros((mdl.n_free, mdl.n_free))
             fit_extra = robust_measures(
                 mdl,
                 pats,

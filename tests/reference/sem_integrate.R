@@ -3,14 +3,17 @@
 # the parts not in sem_missing_robust.json (std.all, defined parameters under FIML, ML with
 # se = "robust.huber.white", a FIML model with a regression).
 #
-# Run from the repository root:  Rscript tests/reference/sem_integrate.R   (~20 s)
+# Run from the repository root:  Rscript tests/reference/sem_integrate.R   (~6 min: lavaan's
+# numerical Hessian on the 2,500 x 25 FIML fits takes most of it)
 # Reads nrel_research/datasets/holzinger_swineford_1939.csv, tests/reference/data/hs_missing.csv
 # and tests/reference/data/likert_missing.csv; writes tests/reference/sem_integrate.json.
 # Options that change numbers: missing = "ml" (observed information, h1 by EM with
 # em.h1.tol = 1e-5), estimator = "MLR" (Yuan-Bentler Mplus test, first-order meat),
-# se = "robust.huber.white" with estimator = "ML" (expected information as bread, standard test).
+# se = "robust.huber.white" with estimator = "ML" (lavaan switches to the observed information
+# for the bread; standard test). Also semTools 0.5-6 compRelSEM/AVE of the FIML HS fit.
 suppressPackageStartupMessages({
   library(lavaan)
+  library(semTools)
   library(jsonlite)
 })
 
@@ -57,10 +60,19 @@ fits <- list(
   fiml_big = dump_fit(cfa(big_model, data = big, missing = "ml"), big_model, "likert_missing")
 )
 
+# semTools reliability of a FIML fit: obs.var = TRUE uses lavaan's sampstat, the EM moments
+fit_fiml <- cfa(hs_model, data = hs_miss, missing = "ml")
+validity_fiml <- list(
+  omega = as.list(compRelSEM(fit_fiml)),
+  ave = as.list(AVE(fit_fiml))
+)
+
 ref <- list(
   versions = list(R = R.version.string, lavaan = as.character(packageVersion("lavaan")),
+                  semTools = as.character(packageVersion("semTools")),
                   jsonlite = as.character(packageVersion("jsonlite"))),
-  fits = fits
+  fits = fits,
+  validity_fiml = validity_fiml
 )
 writeLines(
   toJSON(ref, auto_unbox = TRUE, digits = NA, null = "null", na = "null", pretty = FALSE),
