@@ -128,6 +128,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=20, help="fits per case (bootstrap: 3)")
     ap.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replications")
+    ap.add_argument(
+        "--only",
+        default="",
+        help="comma-separated texts: run only the cases whose name contains one (e.g. FIML,MLR)",
+    )
     args = ap.parse_args(argv)
     if shutil.which("Rscript") is None:
         print("benchmark skipped: Rscript (R with lavaan) is not on PATH")
@@ -142,6 +147,9 @@ def main(argv=None):
         return 0
     rows, specs = [], []
     for name, fun, model, csv, kwargs in cases(args.bootstrap):
+        wanted = [w.strip().lower() for w in args.only.split(",") if w.strip()]
+        if wanted and not any(w in name.lower() for w in wanted):
+            continue
         reps = 3 if ("se" in kwargs or "2,500" in name) else args.reps
         spec = {"fun": fun, "model": model, "csv": csv, "reps": reps}
         if "bootstrap" in kwargs:
