@@ -43,6 +43,7 @@ from ._robust import (
     robust_tli,
     yuan_bentler_mplus,
 )
+from .fitmeasures import rmsea_ci
 
 __all__ = ["FimlObjective", "MomentStats", "robust_measures", "vcov_fiml_mlr"]
 
@@ -278,6 +279,15 @@ def robust_measures(
             cfi_scaled=cfi_s,
             tli_scaled=tli_s,
             rmsea_scaled=rmsea_s,
+        )
+        # lavaan 0.6.14: the scaled RMSEA interval and p-value use the *unscaled* X2 with
+        # df2 = tr(U Gamma) = c * df (lav_fit_rmsea_lavobject)
+        df2 = sc.trace_ugamma
+        lo, hi = rmsea_ci(chisq, df2, ntot, g=ng)
+        out.update(
+            rmsea_ci_lower_scaled=lo,
+            rmsea_ci_upper_scaled=hi,
+            rmsea_pvalue_scaled=robust_rmsea_pvalue(chisq, df2, ntot, 1.0, n_groups=ng),
         )
     if missing:
         mus = [imp["mean"] for imp in model.implied(theta)]

@@ -149,6 +149,15 @@ def fit(
     (85.306, 24)
     >>> res.estimates().loc[1, ["est", "se"]].astype(float).round(3).tolist()
     [0.554, 0.1]
+
+    Missing values by FIML with robust (MLR) standard errors and the scaled test:
+
+    >>> hs_na = load_dataset("holzinger_swineford_1939_missing")
+    >>> mlr = sem.fit("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; "
+    ...               "speed =~ x7 + x8 + x9", hs_na, missing="fiml", estimator="MLR")
+    >>> fm = mlr.fit_measures()
+    >>> [round(float(fm[k]), 3) for k in ("chisq", "chisq_scaled", "cfi_robust")]
+    [91.757, 97.052, 0.904]
     """
     estimator = check_choice(estimator, "estimator", ["ML", "MLR"], normalize=True)
     missing = check_choice(missing, "missing", ["listwise", "fiml", "ml", "direct"], normalize=True)
