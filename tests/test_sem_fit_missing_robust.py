@@ -246,3 +246,12 @@ def test_mlr_with_se_none_still_gives_the_scaled_test():
     assert np.isnan(res.estimates()["se"]).all()
     want = OLD["mlr_complete"]["fit_measures"]["chisq.scaled"]
     assert res.fit_measures()["chisq_scaled"] == pytest.approx(want, abs=ATOL)
+
+
+def test_fiml_refuses_an_unobserved_variable(hs_missing):
+    from nrel_research.exceptions import DataError
+
+    d = hs_missing.copy()
+    d["x5"] = np.nan
+    with pytest.raises(DataError, match="'x5' has 0 observed"):
+        _fit(OLD["model_hs"], d, missing="fiml")

@@ -23,7 +23,6 @@ Oracle: ``tests/reference/sem_integrate.R`` (whole fits) and ``sem_missing_robus
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats as sstats
 
 from ._fiml import (
     em_saturated,
@@ -167,7 +166,7 @@ def _observed(model, pats, theta, meanstructure):
     return out
 
 
-def vcov_fiml_mlr(model, pats, theta, *, robust, bread, expected=None):
+def vcov_fiml_mlr(model, pats, theta, *, robust):
     """Covariance matrix of the estimates (and the pieces the scaled test needs).
 
     Parameters
@@ -178,10 +177,8 @@ def vcov_fiml_mlr(model, pats, theta, *, robust, bread, expected=None):
         sample means of that pattern are used as μ).
     theta : numpy.ndarray
     robust : bool
-        Sandwich ``E⁻¹ B0 E⁻¹ / N`` instead of ``E⁻¹ / N``.
-    bread : {"observed", "expected"}
-    expected : numpy.ndarray, optional
-        The expected information (complete data, from the ML engine) when ``bread="expected"``.
+        Sandwich ``E⁻¹ B0 E⁻¹ / N`` instead of ``E⁻¹ / N``; ``E`` is always lavaan's observed
+        information (the default with FIML, and what lavaan switches to for robust SEs).
 
     Returns
     -------
@@ -189,7 +186,7 @@ def vcov_fiml_mlr(model, pats, theta, *, robust, bread, expected=None):
     """
     ms = model.meanstructure
     ntot = sum(p.n_obs for p in pats)
-    e = _observed(model, pats, theta, ms) if bread == "observed" else expected
+    e = _observed(model, pats, theta, ms)
     e_inv, singular = _inv_constrained(model, e)
     b0_groups = None
     if robust:
@@ -328,8 +325,3 @@ def baseline_for(pats, h1, meanstructure, information="observed"):
     return baseline_test(
         pats[0], h1[0].mu, h1[0].sigma, meanstructure=meanstructure, information=information
     )
-
-
-def chisq_pvalue(x, df):
-    """Upper-tail chi-square p-value (NaN for df <= 0)."""
-    return float(sstats.chi2.sf(x, df)) if df > 0 else np.nan

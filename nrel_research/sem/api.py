@@ -193,6 +193,13 @@ def fit(
     p = len(pt.ov_names)
     pats = None
     if fiml:
+        n_seen = (~np.isnan(x)).sum(axis=0)
+        if (n_seen < 2).any():
+            col = pt.ov_names[int(np.argmin(n_seen))]
+            raise DataError(
+                f"{data_name}, column {col!r} has {int(n_seen.min())} observed value(s); FIML "
+                "needs at least 2 per variable. Drop the variable from the model or collect data."
+            )
         with warnings.catch_warnings(record=True) as pat_warn:
             warnings.simplefilter("always")
             pat = missing_patterns(pd.DataFrame(x, columns=pt.ov_names), data_name=data_name)
@@ -246,7 +253,6 @@ def fit(
                 pats,
                 theta,
                 robust=se == "robust" or mlr,
-                bread="observed",
             )
             if se == "none":
                 vcov = None
