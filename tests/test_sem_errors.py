@@ -87,9 +87,9 @@ def test_data_must_be_a_dataframe(hs):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"estimator": "MLR"}, "MLR.*not available yet"),
-        ({"missing": "fiml"}, "fiml.*not available yet"),
-        ({"se": "robust"}, "robust.*not available yet"),
+        ({"estimator": "MLR", "se": "bootstrap"}, "bootstrap.*MLR.*not available"),
+        ({"missing": "fiml", "se": "bootstrap"}, "bootstrap.*fiml.*not available"),
+        ({"missing": "pairwise"}, "missing='pairwise' is not valid"),
         ({"group": "school"}, "multiple-group.*not available yet"),
         ({"group_equal": ("loadings",)}, "multiple-group.*not available yet"),
         ({"estimator": "GLS"}, "estimator='GLS' is not valid"),

@@ -1,9 +1,12 @@
 """Structural equation modelling with lavaan syntax and lavaan's numbers.
 
 A generic engine (it knows nothing of N-REL): :func:`fit` estimates CFA/SEM models written in
-lavaan syntax by normal-theory maximum likelihood and returns a :class:`SEMResult` with
-``estimates()``, ``fit_measures()``, ``modification_indices()``, ``implied_cov()`` and
-``summary()``. Numbers are checked against lavaan 0.6.14 (``tests/reference/sem_ml.R``).
+lavaan syntax by normal-theory maximum likelihood (listwise or FIML with missing values; ML or
+robust MLR) and returns a :class:`SEMResult` with ``estimates()``, ``fit_measures()``,
+``modification_indices()``, ``implied_cov()`` and ``summary()``; :func:`reliability`,
+:func:`htmt` and :func:`fornell_larcker` assess a measurement model and
+:func:`plot_path_diagram` draws it. Numbers are checked against lavaan 0.6.14 and semTools 0.5-6
+(``tests/reference/sem_ml.R``, ``sem_missing_robust.R``, ``sem_integrate.R``, ``validity.R``).
 
 Examples
 --------
@@ -22,8 +25,20 @@ True
 """
 
 from .api import fit
+from .measurement import fornell_larcker, htmt, reliability
 from .model import Model
+from .plot import plot_path_diagram
 from .result import SEMResult
 from .syntax import ParTable, parse_model
 
-__all__ = ["Model", "ParTable", "SEMResult", "fit", "parse_model"]
+__all__ = [
+    "Model",
+    "ParTable",
+    "SEMResult",
+    "fit",
+    "fornell_larcker",
+    "htmt",
+    "parse_model",
+    "plot_path_diagram",
+    "reliability",
+]

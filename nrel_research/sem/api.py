@@ -19,6 +19,16 @@ from ..exceptions import (
     SpecificationError,
 )
 from ._blas import single_threaded_blas
+from ._engine import (
+    FimlObjective,
+    MomentStats,
+    baseline_for,
+    fiml_loglik_total,
+    h1_moments,
+    robust_measures,
+    vcov_fiml_mlr,
+)
+from ._fiml import missing_patterns
 from .bootstrap import run_bootstrap
 from .defined import DefinedParameters
 from .estimate import GroupStats, expected_information, fit_ml, start_values
@@ -59,20 +69,40 @@ def fit(
     ``~ 1``. Checked against lavaan with ``tests/reference/sem_ml.R`` (estimates, SEs, fit
     measures and bootstrap to ``atol=1e-4``).
 
+    With ``missing="fiml"`` (lavaan ``missing = "ml"``) a mean structure is added, the FIML
+    log-likelihood is maximised (rows grouped by missing-data pattern, analytic gradient), the
+    standard errors come from the observed information (lavaan's default there) and the fit
+    measures are taken against the saturated model estimated by EM (``unrestricted_logl``;
+    SRMR from the EM moments), plus the FIML-corrected robust CFI/TLI/RMSEA (Zhang & Savalei,
+    2023) that lavaan reports. ``estimator="MLR"`` adds Huber-White sandwich standard errors
+    and the Yuan-Bentler (Mplus) scaled test with ``*_scaled`` and ``*_robust`` fit measures.
+    Checked against lavaan with ``tests/reference/sem_missing_robust.R`` and
+    ``tests/reference/sem_integrate.R`` (``atol=1e-4``; chi-square-scale statistics also
+    ``rtol=1e-6``, see ``tests/test_sem_fit_missing_robust.py``).
+
     Parameters
     ----------
     model : str
         lavaan model syntax (``=~``, ``~``, ``~~``, ``~ 1``, ``:=``, labels and fixed values).
     data : pandas.DataFrame
         Raw data; only the model's variables are used (other columns may be anything).
-    estimator : {"ML"}
-        ``"MLR"`` is not available yet.
-    missing : {"listwise"}
-        Rows with a missing value on a model variable are dropped (lavaan's default).
-        ``"fiml"`` is not available yet.
-    se : {"standard", "bootstrap", "none"}
-        ``"standard"``: from the expected information matrix. ``"bootstrap"``: ordinary
-        nonparametric bootstrap (lavaan ``se = "bootstrap"``) with percentile CIs.
+    estimator : {"ML", "MLR"}
+        ``"MLR"``: ML estimates with robust (Huber-White) standard errors and the
+        Yuan-Bentler scaled test (lavaan ``estimator = "MLR"``: observed information as the
+        bread, first-order meat, ``test = "yuan.bentler.mplus"``; no mean structure with
+        complete data unless the syntax has ``~ 1``).
+    missing : {"listwise", "fiml", "ml", "direct"}
+        ``"listwise"``: rows with a missing value on a model variable are dropped (lavaan's
+        default). ``"fiml"`` (or lavaan's ``"ml"``/``"direct"``): full-information ML under
+        MAR; rows without any observed value are dropped (and counted in ``n_dropped``).
+        Exogenous covariates with ``fixed.x`` are refused with FIML (declare them random).
+    se : {"standard", "robust", "bootstrap", "none"}
+        ``"standard"``: from the expected information (complete data) or the observed
+        information (FIML). ``"robust"``: Huber-White sandwich (lavaan
+        ``se = "robust.huber.white"``, implied by ``estimator="MLR"``; the bread is the
+        observed information, as lavaan sets it for robust SEs). ``"bootstrap"``:
+        ordinary nonparametric bootstrap (lavaan ``se = "bootstrap"``) with percentile CIs
+        (listwise ML only).
     bootstrap : int, default 1000
         Number of bootstrap replications.
     seed : int or numpy.random.Generator, optional
@@ -119,16 +149,28 @@ def fit(
     (85.306, 24)
     >>> res.estimates().loc[1, ["est", "se"]].astype(float).round(3).tolist()
     [0.554, 0.1]
+
+    Missing values by FIML with robust (MLR) standard errors and the scaled test:
+
+    >>> hs_na = load_dataset("holzinger_swineford_1939_missing")
+    >>> mlr = sem.fit("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; "
+    ...               "speed =~ x7 + x8 + x9", hs_na, missing="fiml", estimator="MLR")
+    >>> fm = mlr.fit_measures()
+    >>> [round(float(fm[k]), 3) for k in ("chisq", "chisq_scaled", "cfi_robust")]
+    [91.757, 97.052, 0.904]
     """
     estimator = check_choice(estimator, "estimator", ["ML", "MLR"], normalize=True)
-    missing = check_choice(missing, "missing", ["listwise", "fiml", "ml"], normalize=True)
+    missing = check_choice(missing, "missing", ["listwise", "fiml", "ml", "direct"], normalize=True)
     se = check_choice(se, "se", ["standard", "robust", "bootstrap", "none"], normalize=True)
-    if estimator == "MLR":
-        raise NrelError("estimator='MLR' " + _NOT_YET.format(alt="estimator='ML'"))
-    if missing in ("fiml", "ml"):
-        raise NrelError(f"missing={missing!r} " + _NOT_YET.format(alt="missing='listwise'"))
-    if se == "robust":
-        raise NrelError("se='robust' " + _NOT_YET.format(alt="se='standard' or 'bootstrap'"))
+    fiml = missing in ("fiml", "ml", "direct")
+    mlr = estimator == "MLR"
+    if mlr and se == "standard":
+        se = "robust"  # lavaan: estimator = "MLR" implies se = "robust.huber.white"
+    if se == "bootstrap" and (fiml or mlr):
+        raise NrelError(
+            "se='bootstrap' with missing='fiml' or estimator='MLR' is not available; use "
+            "se='robust' (Huber-White) or the bootstrap with missing='listwise', estimator='ML'."
+        )
     if group is not None or tuple(group_equal) or tuple(group_partial):
         raise NrelError(
             "multiple-group models (group=, group_equal=, group_partial=) "
@@ -138,20 +180,55 @@ def fit(
     if se == "bootstrap" and bootstrap_indices is None:
         bootstrap = check_positive_int(bootstrap, "bootstrap", minimum=2)
 
-    pt = parse_model(model, std_lv=bool(std_lv))
+    pt = parse_model(model, std_lv=bool(std_lv), meanstructure=True if fiml else "default")
     check_columns(data, pt.ov_names, data_name=data_name)
-    x = _numeric_block(data, pt.ov_names, data_name)
-    complete = ~np.isnan(x).any(axis=1)
-    n_dropped = int((~complete).sum())
-    x = x[complete]
-    p = len(pt.ov_names)
-    if x.shape[0] < p + 1:
-        raise DataError(
-            f"{data_name} has {x.shape[0]} complete row(s) on the model's {p} variables "
-            f"({n_dropped} dropped for missing values); at least {p + 1} are needed. Use more "
-            "data or fewer variables."
+    if (fiml or se == "robust") and pt.ov_x:
+        raise SpecificationError(
+            f"exogenous observed covariate(s) {', '.join(pt.ov_x)} with fixed.x are not "
+            "supported with missing='fiml', estimator='MLR' or se='robust'; make them random "
+            f"by adding their variances to the syntax (e.g. '{pt.ov_x[0]} ~~ "
+            f"{pt.ov_x[0]}'), or use missing='listwise' with estimator='ML'."
         )
-    st = GroupStats(x)
+    x = _numeric_block(data, pt.ov_names, data_name)
+    p = len(pt.ov_names)
+    pats = None
+    if fiml:
+        n_seen = (~np.isnan(x)).sum(axis=0)
+        if (n_seen < 2).any():
+            col = pt.ov_names[int(np.argmin(n_seen))]
+            raise DataError(
+                f"{data_name}, column {col!r} has {int(n_seen.min())} observed value(s); FIML "
+                "needs at least 2 per variable. Drop the variable from the model or collect data."
+            )
+        with warnings.catch_warnings(record=True) as pat_warn:
+            warnings.simplefilter("always")
+            pat = missing_patterns(pd.DataFrame(x, columns=pt.ov_names), data_name=data_name)
+        n_dropped = int(pat.empty_rows.size)
+        if pat.n_obs < p + 1:
+            raise DataError(
+                f"{data_name} has {pat.n_obs} row(s) with an observed value on the model's "
+                f"{p} variables; at least {p + 1} are needed. Use more data or fewer variables."
+            )
+        pats = [pat]
+        with warnings.catch_warnings(record=True) as em_warn:
+            warnings.simplefilter("always")
+            h1 = h1_moments(pats, missing=True)
+        st = MomentStats(pat, h1[0])
+    else:
+        pat_warn = em_warn = []
+        complete = ~np.isnan(x).any(axis=1)
+        n_dropped = int((~complete).sum())
+        x = x[complete]
+        if x.shape[0] < p + 1:
+            raise DataError(
+                f"{data_name} has {x.shape[0]} complete row(s) on the model's {p} variables "
+                f"({n_dropped} dropped for missing values); at least {p + 1} are needed. Use "
+                "more data or fewer variables."
+            )
+        st = GroupStats(x)
+        if se == "robust" or mlr:
+            pats = [missing_patterns(x, data_name=data_name)]
+            h1 = h1_moments(pats, missing=False)
     _check_singular(st, pt.ov_names, data_name)
 
     mdl = Model(pt)
@@ -159,29 +236,77 @@ def fit(
     defined = DefinedParameters(mdl.table)
     if mdl.n_unique == 0:
         raise SpecificationError("the model has no free parameters to estimate.")
-    recorded: list[warnings.WarningMessage] = []
+    recorded: list[warnings.WarningMessage] = [w.message for w in (*pat_warn, *em_warn)]
+    fit_override = None
+    fit_extra = None
     with single_threaded_blas():
         start = start_values(mdl, [st])
-        info = fit_ml(mdl, [st], start)
+        objective = FimlObjective(mdl, pats) if fiml else None
+        info = fit_ml(mdl, [st], start, objective=objective)
         theta = info.theta
+        fmin = info.fmin
         vcov = None
-        if se != "none":
+        e_inv = b0_groups = None
+        if se == "robust" or mlr or (fiml and se != "none"):
+            vcov, e_inv, b0_groups, singular = vcov_fiml_mlr(
+                mdl,
+                pats,
+                theta,
+                robust=se == "robust" or mlr,
+            )
+            if se == "none":
+                vcov = None
+        elif se != "none":
             vcov, singular = _vcov_expected(mdl, [st], theta)
-            if singular:
-                recorded.append(
-                    _warning(
-                        ImproperSolutionWarning,
-                        "the information matrix is singular: the model may not be identified; "
-                        "standard errors are not reliable (NaN where undefined).",
-                    )
+        else:
+            singular = False
+        if singular:
+            recorded.append(
+                _warning(
+                    ImproperSolutionWarning,
+                    "the information matrix is singular: the model may not be identified; "
+                    "standard errors are not reliable (NaN where undefined).",
                 )
+            )
+        if fiml or mlr:
+            npar = mdl.n_unique
+            ms = mdl.meanstructure
+            ndat = p * (p + 1) // 2 + (p if ms else 0)
+            df = ndat - npar
+            baseline = baseline_for(pats, h1, ms)
+            if fiml:
+                ll = fiml_loglik_total(mdl, pats, theta)
+                chisq = 2.0 * (h1[0].loglik - ll)
+                fmin = chisq / pat.n_obs
+                fit_override = {
+                    "chisq": chisq,
+                    "baseline_chisq": baseline.chisq,
+                    "baseline_df": baseline.df,
+                    "logl": ll,
+                    "unrestricted_logl": h1[0].loglik,
+                }
+            else:
+                chisq = st.n * fmin
+            fit_extra = robust_measures(
+                mdl,
+                pats,
+                h1,
+                theta,
+                chisq=chisq,
+                df=df,
+                e_inv=e_inv,
+                b0_groups=b0_groups,
+                missing=fiml,
+                mlr=mlr,
+                baseline=baseline,
+            )
     if not info.converged:
         recorded.append(
             _warning(
                 ConvergenceWarning,
-                f"the ML optimizer did not converge ({info.message}; largest gradient "
-                f"{info.grad_max:.2e}); estimates are not trustworthy. Check the model's "
-                "identification and scaling, or simplify it.",
+                f"the {'FIML' if fiml else 'ML'} optimizer did not converge ({info.message}; "
+                f"largest gradient {info.grad_max:.2e}); estimates are not trustworthy. Check "
+                "the model's identification and scaling, or simplify it.",
             )
         )
     for msg in improper_messages(mdl, theta):
@@ -220,7 +345,7 @@ def fit(
         model=mdl,
         stats=[st],
         theta=theta,
-        fmin=info.fmin,
+        fmin=fmin,
         vcov=vcov,
         defined=defined,
         optim=info,
@@ -229,7 +354,13 @@ def fit(
         warning_messages=[str(w) for w in recorded],
         n_dropped=n_dropped,
         syntax=model,
+        estimator=estimator,
+        missing="ml" if fiml else "listwise",
+        fit_override=fit_override,
+        fit_extra=fit_extra,
     )
+    used = pd.DataFrame(x, columns=pt.ov_names)
+    result.data = used if fiml else used.reset_index(drop=True)
     for w in recorded:
         warnings.warn(str(w), type(w), stacklevel=2)
     return result

@@ -225,6 +225,7 @@ def fit_ml(
     gtol: float = 1e-9,
     max_iter: int = 500,
     newton_switch: float = 1e-1,
+    objective=None,
 ) -> FitInfo:
     """Minimise the ML discrepancy by Fisher scoring on the constrained parameters.
 
@@ -241,25 +242,32 @@ def fit_ml(
     gtol : float, default 1e-9
         Convergence when the largest absolute gradient element (of ``F``) is below ``gtol``.
     max_iter : int, default 500
+    objective : object, optional
+        Another discrepancy on the same scale (twice the negative log-likelihood per
+        observation, up to a constant), with methods ``fun(theta)`` and
+        ``grad_info(theta, want_info)`` returning the gradient and an expected-information-like
+        matrix (the FIML objective of :mod:`~nrel_research.sem._engine`); ML by default.
 
     Returns
     -------
     FitInfo
     """
+    if objective is None:
+        objective = _MLObjective(model, stats)
     k_mat = model.ceq_basis
     # theta_star: average over tied parameters
     ts = np.linalg.lstsq(k_mat, np.asarray(start, dtype=float), rcond=None)[0]
-    f = ml_discrepancy(model, stats, k_mat @ ts)
+    f = objective.fun(k_mat @ ts)
     it = 0
     message = "converged"
     converged = False
     gmax = np.inf
     if not np.isfinite(f):
-        ts, f = _lbfgs(model, stats, ts)
+        ts, f = _lbfgs(model, objective, ts)
     bfgs = None  # quasi-Newton Hessian approximation near the optimum, seeded with Fisher's
     prev = None
     for it in range(1, max_iter + 1):  # noqa: B007
-        g, info = _gradient_and_info(model, stats, k_mat @ ts, want_info=bfgs is None)
+        g, info = objective.grad_info(k_mat @ ts, want_info=bfgs is None)
         if g is None:
             message = "implied covariance matrix not positive definite"
             break
@@ -289,7 +297,7 @@ def fit_ml(
         improved = False
         for _ in range(40):
             cand = ts + alpha * step
-            fc = ml_discrepancy(model, stats, k_mat @ cand)
+            fc = objective.fun(k_mat @ cand)
             if np.isfinite(fc) and fc <= f + 1e-14 * max(1.0, abs(f)):
                 improved = True
                 break
@@ -302,7 +310,7 @@ def fit_ml(
                 converged = True
                 message = "converged (no further decrease possible)"
                 break
-            ts2, f2 = _lbfgs(model, stats, ts)
+            ts2, f2 = _lbfgs(model, objective, ts)
             if f2 < f - 1e-12:
                 ts, f = ts2, f2
                 continue
@@ -314,15 +322,28 @@ def fit_ml(
     return FitInfo(k_mat @ ts, f, converged, it, message, gmax)
 
 
-def _lbfgs(model, stats, ts):
+class _MLObjective:
+    def __init__(self, model, stats):
+        self.model, self.stats = model, stats
+
+    def fun(self, theta):
+        return ml_discrepancy(self.model, self.stats, theta)
+
+    def grad_info(self, theta, want_info=True):
+        return _gradient_and_info(self.model, self.stats, theta, want_info=want_info)
+
+
+def _lbfgs(model, objective, ts):
     k_mat = model.ceq_basis
 
     def fun(x):
         th = k_mat @ x
-        f = ml_discrepancy(model, stats, th)
+        f = objective.fun(th)
         if not np.isfinite(f):
             return 1e10, np.zeros_like(x)
-        g, _ = _gradient_and_info(model, stats, th, want_info=False)
+        g, _ = objective.grad_info(th, want_info=False)
+        if g is None:
+            return 1e10, np.zeros_like(x)
         return f, k_mat.T @ g
 
     res = sopt.minimize(fun, ts, jac=True, method="L-BFGS-B", options={"maxiter": 5000})

@@ -88,8 +88,14 @@ def rmsea_ci(x2, df, n, level=0.90, g=1):
     return lo, hi
 
 
-def fit_measures(model, stats_list, theta, fmin, npar) -> pd.Series:
-    """Compute the fit measures of a fitted model (see the module docstring)."""
+def fit_measures(model, stats_list, theta, fmin, npar, *, override=None) -> pd.Series:
+    """Compute the fit measures of a fitted model (see the module docstring).
+
+    ``override`` replaces ``chisq``, ``baseline_chisq``, ``baseline_df``, ``logl`` and
+    ``unrestricted_logl`` before the indices are derived from them (FIML: the statistics
+    against the EM h1 model and the FIML log-likelihoods; ``stats_list`` then holds the EM
+    moments, which SRMR uses as lavaan does).
+    """
     ntot = sum(s.n for s in stats_list)
     ngroups = len(stats_list)
     nx = len(model.ov_x)
@@ -137,6 +143,12 @@ def fit_measures(model, stats_list, theta, fmin, npar) -> pd.Series:
             vals += list(((st.mean - imp["mean"]) / sd) ** 2)
         srmr_sq.append(np.mean(vals))
     df = ndat - npar
+    if override:
+        chisq = override.get("chisq", chisq)
+        base_chisq = override.get("baseline_chisq", base_chisq)
+        base_df = override.get("baseline_df", base_df)
+        logl = override.get("logl", logl)
+        ulogl = override.get("unrestricted_logl", ulogl)
     pvalue = stats.chi2.sf(chisq, df) if df > 0 else np.nan
     base_p = stats.chi2.sf(base_chisq, base_df) if base_df > 0 else np.nan
     t1 = max(chisq - df, 0.0)

@@ -64,6 +64,10 @@ class SEMResult:
         warning_messages,
         n_dropped,
         syntax,
+        estimator="ML",
+        missing="listwise",
+        fit_override=None,
+        fit_extra=None,
     ):
         self.model = model
         self.stats = stats
@@ -79,6 +83,12 @@ class SEMResult:
         self.nobs = int(sum(s.n for s in stats))
         self.n_dropped = int(n_dropped)
         self.syntax = syntax
+        self.estimator = estimator
+        self.missing = missing
+        self._fit_override = fit_override
+        self._fit_extra = fit_extra
+        #: the model's variables as used (complete rows for listwise; all rows for FIML)
+        self.data = None
         self._fm = None
 
     # -- parameter table -------------------------------------------------------------------
@@ -187,9 +197,17 @@ class SEMResult:
             unrestricted_logl, aic, bic, bic2``.
         """
         if self._fm is None:
-            self._fm = fit_measures(
-                self.model, self.stats, self.theta, self.fmin, self.model.n_unique
+            fm = fit_measures(
+                self.model,
+                self.stats,
+                self.theta,
+                self.fmin,
+                self.model.n_unique,
+                override=self._fit_override,
             )
+            if self._fit_extra:
+                fm = pd.concat([fm, pd.Series(self._fit_extra, dtype=float)])
+            self._fm = fm.rename("value")
         return self._fm.copy()
 
     def implied_cov(self) -> pd.DataFrame:
@@ -220,6 +238,15 @@ class SEMResult:
         pandas.DataFrame
             Columns ``lhs, op, rhs, mi, epc, sepc_lv, sepc_all``.
         """
+        if self.missing != "listwise" or self.estimator != "ML":
+            from ..exceptions import NrelError
+
+            raise NrelError(
+                "modification indices are available for estimator='ML' with "
+                "missing='listwise' only (lavaan's FIML/MLR versions use other information "
+                "matrices that are not implemented yet); refit with those options to screen "
+                "for misfit."
+            )
         mi = modification_indices(self)
         mi = mi[mi["mi"] >= minimum_value]
         if sort:
@@ -235,6 +262,7 @@ class SEMResult:
     def __repr__(self) -> str:
         fm = self.fit_measures()
         return (
-            f"<SEMResult ML, N={self.nobs}, npar={int(fm['npar'])}, chisq={fm['chisq']:.3f}, "
+            f"<SEMResult {self.estimator}{', FIML' if self.missing == 'ml' else ''}, "
+            f"N={self.nobs}, npar={int(fm['npar'])}, chisq={fm['chisq']:.3f}, "
             f"df={int(fm['df'])}, converged={self.converged}>"
         )

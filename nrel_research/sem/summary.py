@@ -42,15 +42,21 @@ class SEMSummary:
     def _header(self) -> list[tuple[str, str]]:
         r = self.result
         fm = self.fit
+        fiml = getattr(r, "missing", "listwise") == "ml"
+        est = getattr(r, "estimator", "ML")
+        info = "observed" if (fiml or est == "MLR" or r.se_type == "robust") else "expected"
         se = {
-            "standard": "Standard (expected information), Wald CIs",
+            "standard": f"Standard ({info} information), Wald CIs",
+            "robust": f"Robust Huber-White sandwich ({info} information), Wald CIs",
             "bootstrap": "Bootstrap, percentile CIs",
         }.get(r.se_type, r.se_type)
+        name = "MLR (robust ML, Yuan-Bentler scaled test)" if est == "MLR" else "ML"
         rows = [
-            ("Estimator", "ML (normal likelihood, lavaan-compatible)"),
+            ("Estimator", f"{name}, normal likelihood, lavaan-compatible"),
+            ("Missing data", "FIML (missing = 'ml')" if fiml else "listwise deletion"),
             ("Converged", f"{r.converged} after {r.optim.iterations} iterations"),
             ("Observations used", str(r.nobs)),
-            ("Rows dropped (listwise)", str(r.n_dropped)),
+            ("Rows dropped (empty)" if fiml else "Rows dropped (listwise)", str(r.n_dropped)),
             ("Free parameters", str(int(fm["npar"]))),
             ("Standard errors", se),
         ]
@@ -68,6 +74,23 @@ class SEMSummary:
                 "Chi-square (df), p",
                 f"{fm['chisq']:.3f} ({int(fm['df'])}), p = {_fmt(fm['pvalue']) or 'NA'}",
             ),
+        ]
+        if "chisq_scaled" in fm.index:
+            rows.append(
+                (
+                    "Scaled chi-square (df), p; scaling factor",
+                    f"{fm['chisq_scaled']:.3f} ({int(fm['df'])}), "
+                    f"p = {_fmt(fm['pvalue_scaled']) or 'NA'}; {fm['chisq_scaling_factor']:.3f}",
+                )
+            )
+        if "cfi_robust" in fm.index:
+            rows.append(
+                (
+                    "Robust CFI / TLI / RMSEA",
+                    f"{fm['cfi_robust']:.3f} / {fm['tli_robust']:.3f} / {fm['rmsea_robust']:.3f}",
+                )
+            )
+        rows += [
             ("CFI / TLI", f"{fm['cfi']:.3f} / {fm['tli']:.3f}"),
             (
                 "RMSEA [90% CI], p(close)",
