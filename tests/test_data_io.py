@@ -128,9 +128,7 @@ def test_qualtrics_seen_but_unanswered_recode(tmp_path, small_inst, unselected):
     """With "Recode seen but unanswered multi-value fields as 0" (or only the -99 recode,
     which multi-value fields then inherit), blank means not shown: read exactly."""
     u = unselected
-    p = _qualtrics_split_export(
-        tmp_path, [["1", u, u, u, u, u, "1"], [u] * 7, [""] * 7]
-    )
+    p = _qualtrics_split_export(tmp_path, [["1", u, u, u, u, u, "1"], [u] * 7, [""] * 7])
     df, report = data.read_responses(p, small_inst, strict_columns=False)
     assert df.loc[0, PLATFORMS].tolist() == [1, 0, 0, 0, 0, 0, 1]
     assert df.loc[1, PLATFORMS].tolist() == [0] * 7  # shown, none selected
