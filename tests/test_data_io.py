@@ -82,7 +82,8 @@ def test_qualtrics_split_multiselect_columns(tmp_path, small_inst):
     p = tmp_path / "split.csv"
     p.write_text(text, encoding="utf-8")
     df, _report = data.read_responses(p, small_inst, strict_columns=False)
-    assert df.loc[0, "smx_platforms_fb"] == 1 and pd.isna(df.loc[0, "smx_platforms_li"])
+    # an export without the 0 recode: blank next to a selected choice is "not selected"
+    assert df.loc[0, "smx_platforms_fb"] == 1 and df.loc[0, "smx_platforms_li"] == 0
     assert df.loc[0, "e7_1"] == 5
     assert df.loc[0, "start_time"] == pd.Timestamp("2026-01-01 10:00:00")
 
@@ -98,6 +99,112 @@ def test_limesurvey_bracket_and_underscore_codes(tmp_path, small_inst):
     assert data.detect_source(p, small_inst) == "limesurvey"
     assert (df.loc[0, "smx_platforms_fb"], df.loc[0, "smx_platforms_ig"]) == (1, 0)
     assert df.loc[0, "response_id"] == "7" and df.loc[0, "e7_1"] == 6
+
+
+def _qualtrics_split_export(tmp_path, cells):
+    """A Qualtrics export (split columns) of smx_platforms; one response per row of cells."""
+    n = 7
+    header = ["StartDate", "ResponseId", "consent", "market_type"]
+    header += [f"smx_platforms_{k}" for k in range(1, n + 1)]
+    imports = [{"ImportId": "startDate"}, {"ImportId": "_recordId"}, {"ImportId": "QID1"},
+               {"ImportId": "QID2"}]  # fmt: skip
+    imports += [{"ImportId": "QID3", "choiceId": str(k)} for k in range(1, n + 1)]
+    rows = [header, header, [json.dumps(d) for d in imports]]
+    for i, opts in enumerate(cells):
+        rows.append(["2026-01-01 10:00:00", f"R_{i}", "1", "1", *opts])
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    p = tmp_path / "split.csv"
+    p.write_text(buf.getvalue(), encoding="utf-8")
+    return p
+
+
+PLATFORMS = ["smx_platforms_fb", "smx_platforms_ig", "smx_platforms_li", "smx_platforms_x",
+             "smx_platforms_yt", "smx_platforms_tt", "smx_platforms_oth"]  # fmt: skip
+
+
+@pytest.mark.parametrize("unselected", ["0", "-99"])
+def test_qualtrics_seen_but_unanswered_recode(tmp_path, small_inst, unselected):
+    """With "Recode seen but unanswered multi-value fields as 0" (or only the -99 recode,
+    which multi-value fields then inherit), blank means not shown: read exactly."""
+    u = unselected
+    p = _qualtrics_split_export(tmp_path, [["1", u, u, u, u, u, "1"], [u] * 7, [""] * 7])
+    df, report = data.read_responses(p, small_inst, strict_columns=False)
+    assert df.loc[0, PLATFORMS].tolist() == [1, 0, 0, 0, 0, 0, 1]
+    assert df.loc[1, PLATFORMS].tolist() == [0] * 7  # shown, none selected
+    assert df.loc[2, PLATFORMS].isna().all()  # not shown
+    assert not (report["status"] == "ambiguous").any()
+
+
+def test_qualtrics_export_without_the_recode_reports_the_ambiguity(tmp_path, small_inst):
+    p = _qualtrics_split_export(tmp_path, [["1", "", "", "", "", "", ""], [""] * 7, [""] * 7])
+    df, report = data.read_responses(p, small_inst, strict_columns=False)
+    assert df.loc[0, PLATFORMS].tolist() == [1, 0, 0, 0, 0, 0, 0]
+    assert df.loc[1:, PLATFORMS].isna().all().all()
+    amb = report[report["status"] == "ambiguous"]
+    assert amb["column"].tolist() == ["smx_platforms"]
+    detail = amb["detail"].iloc[0]
+    assert detail.startswith("2 response(s) have no option of 'smx_platforms' selected")
+    assert "'Recode seen but unanswered multi-value fields as 0'" in detail
+
+
+def test_qualtrics_one_column_multivalue_field(tmp_path, demo):
+    """The one-column layout ("Split multi-value fields into columns" unticked): selected
+    choices comma-separated; -99 is seen with nothing selected; blank is ambiguous."""
+    path = data.write_responses(demo.head(3), tmp_path / "q.csv", "qualtrics")
+    with path.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    cols = [k for k, h in enumerate(rows[0]) if re.fullmatch(r"smx_platforms_\d+", h)]
+    keep = [k for k in range(len(rows[0])) if k not in cols[1:]]
+    one = [[r[k] for k in keep] for r in rows]
+    pos = keep.index(cols[0])
+    one[0][pos], one[2][pos] = "smx_platforms", '{"ImportId":"QID99"}'
+    one[3][pos], one[4][pos], one[5][pos] = "1,3", "", ""
+    p = tmp_path / "one.csv"
+    with p.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(one)
+    df, report = data.read_responses(p)
+    assert df.loc[0, PLATFORMS].tolist() == [1, 0, 1, 0, 0, 0, 0]
+    assert df.loc[1:, PLATFORMS].isna().all().all()
+    assert report.loc[report["status"] == "ambiguous", "column"].tolist() == ["smx_platforms"]
+    one[4][pos] = "-99"
+    with p.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(one)
+    df, report = data.read_responses(p)
+    assert df.loc[1, PLATFORMS].tolist() == [0] * 7 and df.loc[2, PLATFORMS].isna().all()
+    assert not (report["status"] == "ambiguous").any()
+
+
+def _limesurvey_export(tmp_path, cells):
+    header = "id,submitdate,startdate,consent,markettype," + ",".join(
+        f"smxplatforms[{c}]" for c in ("fb", "ig", "li", "x", "yt", "tt", "oth")
+    )
+    lines = [header] + [
+        f"{i},2026-01-01 10:20:00,2026-01-01 10:00:00,1,3," + ",".join(opts)
+        for i, opts in enumerate(cells, start=1)
+    ]
+    p = tmp_path / "ls.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return p
+
+
+def test_limesurvey_convert_n_export_is_read_exactly(tmp_path, small_inst):
+    """'Convert N to: N': unticked options of a shown question are N, not shown is empty."""
+    p = _limesurvey_export(tmp_path, [["Y", "N", "N", "N", "N", "N", "Y"], ["N"] * 7, [""] * 7])
+    df, report = data.read_responses(p, small_inst, strict_columns=False)
+    assert df.loc[0, PLATFORMS].tolist() == [1, 0, 0, 0, 0, 0, 1]
+    assert df.loc[1, PLATFORMS].tolist() == [0] * 7
+    assert df.loc[2, PLATFORMS].isna().all()
+    assert not (report["status"] == "ambiguous").any()
+
+
+def test_limesurvey_plain_export_reports_the_ambiguity(tmp_path, small_inst):
+    p = _limesurvey_export(tmp_path, [["Y", "", "", "", "", "", ""], [""] * 7])
+    df, report = data.read_responses(p, small_inst, strict_columns=False)
+    assert df.loc[0, PLATFORMS].tolist() == [1, 0, 0, 0, 0, 0, 0]
+    assert df.loc[1, PLATFORMS].isna().all()
+    detail = report.loc[report["status"] == "ambiguous", "detail"].tolist()
+    assert len(detail) == 1 and "'Convert N to:' set to N" in detail[0]
 
 
 def test_kobo_odk_central_separator(tmp_path, small_inst):

@@ -8,16 +8,37 @@ Supported sources (``source=``):
 ``spss``        SPSS ``.sav`` (read and written with pyreadstat; value labels kept)
 ``qualtrics``   Qualtrics CSV export: the column-name row, the question-text row and the
                 ``{"ImportId": ...}`` row, then one row per response; multi-select
-                answers as one comma-separated column or split into ``<item>_<n>`` columns
+                answers split into ``<item>_<n>`` columns (written so) or as one
+                comma-separated column
 ``limesurvey``  LimeSurvey response export (CSV, "question code" headings, answer codes):
                 question codes without underscores (the data dictionary's
                 ``limesurvey_name``), subquestions as ``code[SQ]`` or ``code_SQ``, ``Y``
-                for a selected option
+                for a selected option, ``N`` for an option left unticked
 ``kobo``        KoboToolbox / ODK Central export of the XLSForm (CSV or XLSX): group-path
                 headers (``group/field``; ``-``, ``.`` and ``:`` separators too),
                 multi-select answers as space-separated codes plus one-hot
                 ``group/field/option`` columns
 =============== ============================================================================
+
+Multi-select questions: "shown, nothing ticked" (every option 0) differs from "not shown"
+(missing). The writers keep the difference the way the platforms' own exports can:
+
+* Qualtrics, Data & Analysis > Export & Import > Export data > More options: "Split
+  multi-value fields into columns" and "Recode seen but unanswered multi-value fields as 0"
+  (export API ``breakoutSets=true``, ``multiselectSeenUnansweredRecode=0``): ``1`` selected,
+  ``0`` seen but not selected, blank not shown. Without the multi-value recode, seen-but-
+  unselected choices take the "Recode seen but unanswered questions as -99" value (API
+  documentation of ``multiselectSeenUnansweredRecode``), read as 0 too.
+* LimeSurvey, Export results > Responses: "Convert N to:" ``N``. LimeSurvey stores an
+  option left unticked on a shown multiple-choice question as an empty string and the
+  options of a question not shown as NULL; its export writer
+  (``application/helpers/admin/export/Writer.php``, ``transformResponseValue``) converts the
+  empty string, not NULL, of multiple-choice fields to the "Convert N to" value.
+
+Exports made without these options are read too: an empty option next to a ticked one is
+"not selected", and a question with no option ticked cannot be told from one not shown; it
+is read as missing and listed in the import report (status ``ambiguous``) with the export
+option to tick.
 
 Every reader returns the item-level DataFrame keyed by data-dictionary names (plus
 ``response_id``, the platform's response identifier) with pandas nullable dtypes
@@ -123,6 +144,9 @@ KOBO_META = {
     "today": None,
 }
 KOBO_SEPARATORS = ("/", "-", ".", ":")
+# Qualtrics' "Recode seen but unanswered questions as -99"; without a separate multi-value
+# recode, seen-but-unselected choices of multi-value fields get this value too.
+QUALTRICS_SEEN_UNANSWERED = "-99"
 _LS_SUBQ = re.compile(r"^([A-Za-z0-9]+)\[([A-Za-z0-9_]+)\]$")
 SUFFIXES = {
     ".csv": "text",
@@ -531,8 +555,10 @@ def read_responses(
         ``mapped``, ``translated`` (choice labels or positions turned into codes),
         ``platform`` (a platform column, not kept), ``unmapped`` (not in the dictionary),
         ``missing`` (a dictionary variable the file lacks), ``type_error`` (with
-        ``errors="keep"``) or ``labels_differ`` (SPSS value labels that differ from the
-        dictionary's).
+        ``errors="keep"``), ``labels_differ`` (SPSS value labels that differ from the
+        dictionary's) or ``ambiguous`` (multi-select answers with no option ticked in a
+        Qualtrics or LimeSurvey export made without the options that mark "shown, not
+        selected": read as missing; the detail names the export option to tick).
 
     Raises
     ------
@@ -657,6 +683,7 @@ def _canonical(raw, schema, source, p, header_rows, errors, strict_columns):
     platform: list[str] = []
     multi_text: dict[str, str] = {}  # raw column -> item (space/comma separated answers)
     positions = source == "qualtrics"
+    seen_unanswered: set[str] = set()  # Qualtrics split columns: -99 is "seen, not selected"
     if source in ("csv", "xlsx", "spss"):
         mapping = _map_plain(header, schema)
     elif source == "limesurvey":
@@ -679,6 +706,7 @@ def _canonical(raw, schema, source, p, header_rows, errors, strict_columns):
                 m = re.match(r"^(.+)_(\d+)$", h)
                 if m and m[1] in schema.multiple and 1 <= int(m[2]) <= len(schema.multiple[m[1]]):
                     mapping[h] = schema.multiple[m[1]][int(m[2]) - 1][1]
+                    seen_unanswered.add(h)
     else:  # kobo
         groups = _kobo_groups(schema)
         names = set(schema.columns)
@@ -763,6 +791,8 @@ def _canonical(raw, schema, source, p, header_rows, errors, strict_columns):
             and source == "limesurvey"
         ):
             values = values.map(lambda v: _ls_option(v))
+        elif col in seen_unanswered:
+            values = values.map(lambda v: "0" if _to_text(v) == QUALTRICS_SEEN_UNANSWERED else v)
         series, bad, translated = _convert(values, name, schema, positions=positions)
         if bad:
             if errors == "raise":
@@ -791,6 +821,8 @@ def _canonical(raw, schema, source, p, header_rows, errors, strict_columns):
             text = _to_text(raw_v)
             if text is None:
                 continue
+            if source == "qualtrics" and text == QUALTRICS_SEEN_UNANSWERED:
+                text = ""  # seen, nothing selected
             chosen = [t.strip() for t in (text.split(split_on) if split_on else text.split())]
             chosen = [t for t in chosen if t]
             if positions:
@@ -827,8 +859,8 @@ def _canonical(raw, schema, source, p, header_rows, errors, strict_columns):
                 "detail": "multi-select answers split into one 0/1 variable per option",
             }
         )
-    if source == "limesurvey":
-        _blank_unanswered_multiselect(data, schema, mapping)
+    if source in ("qualtrics", "limesurvey"):
+        report.extend(_unticked_options(raw, data, schema, mapping, multi_text, source))
     for h in platform:
         detail = "not kept"
         if source == "qualtrics" and h in ("Status", "Finished"):
@@ -881,22 +913,78 @@ def _ls_option(v):
     return text
 
 
-def _blank_unanswered_multiselect(data: pd.DataFrame, schema: Schema, mapping) -> None:
-    """LimeSurvey leaves every option empty when a multi-select was not answered or shown.
+SEEN_NOT_SELECTED_HELP = {
+    "qualtrics": (
+        "Qualtrics leaves a multi-value field blank both when the question was not shown and "
+        "when it was shown and nothing was selected, so such responses are read as missing. "
+        "To keep 'shown, none selected', download the data again (Data & Analysis > Export "
+        "& Import > Export data > More options) with 'Split multi-value fields into columns' "
+        "and 'Recode seen but unanswered multi-value fields as 0' ticked (export API: "
+        "breakoutSets=true, multiselectSeenUnansweredRecode=0)"
+    ),
+    "limesurvey": (
+        "LimeSurvey stores an option left unticked on a shown question as an empty string "
+        "and a question that was not shown as NULL, and a default export writes both as an "
+        "empty cell, so such responses are read as missing. To keep 'shown, none ticked', "
+        "export the responses again with the option 'Convert N to:' set to N (Export "
+        "results > Responses), which writes the unticked options of a shown question as N "
+        "and leaves the options of a question not shown empty"
+    ),
+}
 
-    An option left empty next to a selected one is "not selected" (0); a question with no
-    option selected is missing (the export cannot tell "none" from "not answered").
+
+def _unticked_options(raw, data, schema, mapping, multi_text, source) -> list[dict]:
+    """Resolve "not selected" (0) versus missing for multi-select options.
+
+    Qualtrics (split columns) and LimeSurvey mark a ticked option with ``1`` / ``Y``. With
+    the export options documented in :data:`SEEN_NOT_SELECTED_HELP` an option of a shown
+    question that was left unticked is written explicitly (``0`` or ``-99`` in Qualtrics,
+    ``N`` in LimeSurvey) and an empty cell means "not shown": the file is then read exactly
+    as written. Without them (no explicit "not selected" anywhere in the file), an empty
+    option next to a ticked one is "not selected" (0), and a question with no option
+    ticked is missing and reported as ``ambiguous``: the export cannot tell "shown,
+    nothing ticked" from "not shown".
     """
-    mapped = set(mapping.values())
-    for _item, options in schema.multiple.items():
-        names = [n for _, n in options if n in mapped]
-        if not names:
+    groups: dict[str, list[str]] = {}
+    for _col, name in mapping.items():
+        item = schema.item_of(name) if name in schema.rows else None
+        if item in schema.multiple and name != item:
+            groups.setdefault(item, []).append(name)
+    numeric = {
+        item: [n for n in names if str(data[n].dtype) == "Int64"] for item, names in groups.items()
+    }
+    explicit = any((data[n] == 0).any() for names in numeric.values() for n in names)
+    report = []
+    for item, names in numeric.items():
+        if not names or explicit:
             continue
         block = data[names]
         any_selected = (block.fillna(0) == 1).any(axis=1)
         for n in names:
             data.loc[any_selected & data[n].isna(), n] = 0
-            data.loc[~any_selected, n] = pd.NA
+        n_amb = int(block.isna().all(axis=1).sum())
+        if n_amb:
+            report.append(_ambiguous_entry(item, names, n_amb, source))
+    for col, item in multi_text.items():
+        texts = raw[col].map(_to_text)
+        if source != "qualtrics" or (texts == QUALTRICS_SEEN_UNANSWERED).any():
+            continue
+        n_amb = int(texts.isna().sum())
+        if n_amb:
+            report.append(
+                _ambiguous_entry(item, [n for _, n in schema.multiple[item]], n_amb, source, col)
+            )
+    return report
+
+
+def _ambiguous_entry(item, names, n_amb, source, column=None) -> dict:
+    return {
+        "column": column or item,
+        "name": " ".join(names),
+        "status": "ambiguous",
+        "detail": f"{n_amb} response(s) have no option of {item!r} selected: "
+        + SEEN_NOT_SELECTED_HELP[source],
+    }
 
 
 # -- writers ---------------------------------------------------------------------------------
@@ -1088,6 +1176,14 @@ def _write_qualtrics(df, path, schema, language):
             embedded.append(it.id)
             continue
         qid += 1
+        if it.id in schema.multiple:
+            # "Split multi-value fields into columns": one column per choice, <tag>_<n>
+            labels = {ch.code: ch.label(language) for ch in bank.scale(it.scale).choices}
+            for k, (code, _name) in enumerate(schema.multiple[it.id], start=1):
+                header.append(f"{it.id}_{k}")
+                texts.append(f"{it.label(language)} - {labels.get(code, code)}")
+                imports.append({"ImportId": f"QID{qid}", "choiceId": str(k)})
+            continue
         header.append(it.id)
         texts.append(it.label(language))
         imports.append({"ImportId": f"QID{qid}"})
@@ -1096,6 +1192,11 @@ def _write_qualtrics(df, path, schema, language):
         texts.append(e)
         imports.append({"ImportId": e})
     rows = [header, texts, [json.dumps(i, separators=(",", ":")) for i in imports]]
+    split = {
+        f"{item}_{k}": name
+        for item, options in schema.multiple.items()
+        for k, (_code, name) in enumerate(options, start=1)
+    }
     for rec in df.to_dict("records"):
         start, end = rec.get("start_time", pd.NaT), rec.get("end_time", pd.NaT)
         duration = "" if pd.isna(start) or pd.isna(end) else str(int((end - start).total_seconds()))
@@ -1116,21 +1217,13 @@ def _write_qualtrics(df, path, schema, language):
                         "UserLanguage": language.upper(),
                     }.get(h, "")
                 )
-            elif h in schema.multiple:
-                opts = schema.multiple[h]
-                vals = [rec[n] for _, n in opts]
-                if all(pd.isna(v) for v in vals):
-                    row.append("")
-                else:
-                    row.append(
-                        ",".join(
-                            str(k + 1) for k, v in enumerate(vals) if not pd.isna(v) and v == 1
-                        )
-                    )
+            elif h in split:
+                # 1 selected, 0 seen but not selected ("Recode seen but unanswered
+                # multi-value fields as 0"), blank not seen / missing
+                row.append(_cell(rec[split[h]]))
             else:
                 row.append(_qualtrics_value(rec[h], h, schema))
         rows.append(row)
-    del bank
     _write_csv_rows(path, rows, bom=True)
 
 
@@ -1160,7 +1253,9 @@ def _write_limesurvey(df, path, schema, language):
         for _ls, name in cols:
             v = rec[name]
             if schema.item_of(name) in schema.multiple and name != schema.item_of(name):
-                row.append("Y" if not pd.isna(v) and v == 1 else "")
+                # Y ticked, N shown but not ticked (export option "Convert N to: N"),
+                # empty not shown (NULL)
+                row.append("" if pd.isna(v) else ("Y" if v == 1 else "N"))
             else:
                 row.append(_cell(v))
         rows.append(row)
