@@ -129,3 +129,18 @@ def test_group_refuses_unsupported_options(hs, fits):
 def test_single_group_tools_refuse_multigroup_results(fits):
     with pytest.raises(NrelError, match="multiple-group"):
         sem.reliability(fits["configural"])
+
+
+def test_path_diagram_per_group(fits):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    res = fits["configural"]
+    est = res.estimates()
+    for lab in res.group_labels:
+        ax = sem.plot_path_diagram(res, group=lab, digits=3)
+        shown = {t.get_text() for t in ax.texts}
+        x2 = est[(est["group"] == lab) & (est["op"] == "=~") & (est["rhs"] == "x2")]
+        assert f"{x2['std_all'].iloc[0]:.3f}" in shown
+    with pytest.raises(NrelError, match="one group at a time"):
+        sem.plot_path_diagram(res)
