@@ -2,8 +2,10 @@
 
 Oracle: tests/reference/sem_groups.json, written by tests/reference/sem_groups.R (R and lavaan
 versions recorded there): ``cfa(model, data = hs, group = "school")`` on the bundled
-Holzinger-Swineford CSV for the three-factor configural CFA and the same model with a
-user-labelled loading held equal across schools (``c(a,a)*x2``). Compared: every row of
+Holzinger-Swineford CSV for the three-factor configural CFA, the same model with a
+user-labelled loading held equal across schools (``c(a,a)*x2``), and a four-group case of
+unequal sizes (school x grade, one row dropped for a missing grade) with group-specific labels
+(``c(a1,a1,a2,a2)*x2``: equal within school). Compared: every row of
 ``parameterEstimates(fit, standardized = TRUE)`` (est, se, std.all) and the fit measures, at
 ``atol=1e-4`` (the issue's tolerance).
 """
@@ -29,7 +31,11 @@ HS_MODEL = "visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + 
 
 @pytest.fixture(scope="module")
 def hs():
-    return load_dataset("holzinger_swineford_1939")
+    data = load_dataset("holzinger_swineford_1939")
+    # the R script's four-group column; a missing grade gives a missing group
+    combo = data["school"] + "_" + data["grade"].astype("Int64").astype(str)
+    data["school_grade"] = combo.where(data["grade"].notna())
+    return data
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +44,7 @@ def fits(hs):
     for name, ref in REF["models"].items():
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            out[name] = sem.fit(ref["syntax"], hs, group="school")
+            out[name] = sem.fit(ref["syntax"], hs, group=ref["group"])
     return out
 
 
@@ -46,7 +52,8 @@ def fits(hs):
 def test_estimates_match_lavaan(fits, name):
     res = fits[name]
     ref = pd.DataFrame(REF["models"][name]["estimates"])
-    ref["group"] = [REF["group_labels"][g - 1] for g in ref["group"]]
+    labels = REF["models"][name]["group_labels"]
+    ref["group"] = [labels[g - 1] for g in ref["group"]]
     est = res.estimates()
     assert list(est.columns[:4]) == ["lhs", "op", "rhs", "group"]
     assert len(est) == len(ref)
@@ -66,11 +73,15 @@ def test_fit_measures_match_lavaan(fits, name):
         assert fm[key] == pytest.approx(value, abs=ATOL), key
 
 
-def test_group_order_and_sizes(fits):
-    res = fits["configural"]
-    assert res.group_labels == REF["group_labels"]
-    assert res.group_nobs == REF["models"]["configural"]["group_n"]
-    assert res.nobs == 301
+@pytest.mark.parametrize(
+    ("name", "nobs", "dropped"), [("configural", 301, 0), ("four_groups", 300, 1)]
+)
+def test_group_order_and_sizes(fits, name, nobs, dropped):
+    res = fits[name]
+    assert res.group_labels == REF["models"][name]["group_labels"]
+    assert res.group_nobs == REF["models"][name]["group_n"]
+    assert res.nobs == nobs
+    assert res.n_dropped == dropped  # a missing group label drops the row, as lavaan
     assert res.converged and not res.warnings
 
 
