@@ -14,7 +14,7 @@ chi-square (e.g. 691.4869 vs 691.4868 on HS with missing values) and what is der
 differ in the 7th significant digit.
 
 Not covered: the two-group FIML + MLR case of sem_missing_robust.json (``multigroup``), because
-``sem.fit`` does not estimate multiple-group models yet (``group=`` raises); the moment-level
+``sem.fit`` estimates multiple-group models with complete-data ML only; the moment-level
 functions are checked on it in test_sem_robust.py.
 """
 

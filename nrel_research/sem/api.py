@@ -118,8 +118,21 @@ def fit(
         definite matrices). lavaan keeps them, and so do we by default.
     progress : bool, default False
         Print bootstrap progress to standard error.
-    group, group_equal, group_partial
-        Multiple-group models are not available yet (``group`` must be ``None``).
+    group : str, optional
+        Name of a column of ``data`` holding group labels: fit the model in every group
+        (lavaan ``cfa(..., group = "school")``; complete-data ML with expected-information
+        standard errors only). Groups are ordered by first appearance in the data, as lavaan;
+        rows with a missing group label are dropped. A mean structure is added (intercepts
+        free per group, latent means fixed at 0), the sample moments use divisor ``N_g`` and
+        the discrepancy is summed with weights ``N_g / N``; parameters are free in every group
+        except where the syntax shares a label (``c(a, a)*x2`` or ``a*x2`` holds that loading
+        equal across groups). The fit measures are lavaan's pooled multiple-group ones
+        (chi-square summed over groups, the multiple-group baseline, RMSEA with the
+        ``sqrt(G)`` factor, SRMR weighted by group size). Checked against lavaan with
+        ``tests/reference/sem_groups.R`` (``atol=1e-4``).
+    group_equal, group_partial
+        lavaan's cross-group equality constraints (``group.equal``, ``group.partial``): not
+        available yet; write shared labels in the syntax instead.
     std_lv : bool, default False
         Identify latent variables by fixing their (residual) variances at 1 and freeing all
         loadings (lavaan ``std.lv = TRUE``) instead of fixing the first loading at 1.
@@ -135,8 +148,9 @@ def fit(
     SpecificationError
         Unparsable syntax (the message names the line) or unsupported features.
     DataError
-        Variables missing from the data, non-numeric columns, too few complete rows, or a
-        singular sample covariance matrix.
+        Variables (or the ``group`` column) missing from the data, non-numeric columns, too
+        few complete rows (in a group: fewer than the parameters per group), or a singular
+        sample covariance matrix.
 
     Examples
     --------
@@ -149,6 +163,13 @@ def fit(
     (85.306, 24)
     >>> res.estimates().loc[1, ["est", "se"]].astype(float).round(3).tolist()
     [0.554, 0.1]
+
+    The configural model in the two schools (lavaan ``cfa(..., group = "school")``):
+
+    >>> mg = sem.fit("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; "
+    ...              "speed =~ x7 + x8 + x9", hs, group="school")
+    >>> mg.group_labels, float(round(mg.fit_measures()["chisq"], 3))
+    (['Pasteur', 'Grant-White'], 115.851)
 
     Missing values by FIML with robust (MLR) standard errors and the scaled test:
 
@@ -171,11 +192,21 @@ def fit(
             "se='bootstrap' with missing='fiml' or estimator='MLR' is not available; use "
             "se='robust' (Huber-White) or the bootstrap with missing='listwise', estimator='ML'."
         )
-    if group is not None or tuple(group_equal) or tuple(group_partial):
+    if tuple(group_equal) or tuple(group_partial):
         raise NrelError(
-            "multiple-group models (group=, group_equal=, group_partial=) "
-            + _NOT_YET.format(alt="one group at a time")
+            "cross-group equality constraints (group_equal=, group_partial=) "
+            + _NOT_YET.format(
+                alt="group= with shared labels in the syntax, e.g. 'f =~ x1 + c(a,a)*x2'"
+            )
         )
+    if group is not None:
+        if fiml or mlr or se not in ("standard", "none"):
+            raise NrelError(
+                "multiple-group models (group=) are available for estimator='ML', "
+                "missing='listwise' and se='standard' or 'none' only; FIML, MLR, robust and "
+                + _NOT_YET.format(alt="those options one group at a time")
+            )
+        return _fit_groups(model, data, group, se=se, std_lv=bool(std_lv), data_name=data_name)
     n_jobs = check_positive_int(n_jobs, "n_jobs")
     if se == "bootstrap" and bootstrap_indices is None:
         bootstrap = check_positive_int(bootstrap, "bootstrap", minimum=2)
@@ -366,6 +397,106 @@ def fit(
     return result
 
 
+def _fit_groups(model, data, group, *, se, std_lv, data_name):
+    """Multiple-group complete-data ML (lavaan ``cfa(..., group = group)``, no group.equal)."""
+    if not isinstance(group, str):
+        raise NrelError(f"group={group!r} is not valid; give the name of a column of {data_name}.")
+    check_columns(data, [group], data_name=data_name)
+    gcol = data[group]
+    labels = list(pd.unique(gcol[gcol.notna()]))  # lavaan: order of first appearance
+    if not labels:
+        raise DataError(
+            f"{data_name}, column {group!r} (group=) has no non-missing value; fill in the "
+            "group labels."
+        )
+    ngroups = len(labels)
+    pt = parse_model(model, std_lv=std_lv, ngroups=ngroups, meanstructure=True)
+    check_columns(data, pt.ov_names, data_name=data_name)
+    x_all = _numeric_block(data, pt.ov_names, data_name)
+    p = len(pt.ov_names)
+    free_rows = pt.table[pt.table["free"] > 0]
+    n_dropped = int(gcol.isna().sum())
+    stats, blocks = [], []
+    gvals = gcol.to_numpy()
+    for gi, lab in enumerate(labels):
+        xg = x_all[gvals == lab]
+        complete = ~np.isnan(xg).any(axis=1)
+        n_dropped += int((~complete).sum())
+        xg = xg[complete]
+        npar_g = int((free_rows["group"] == gi + 1).sum())
+        need = max(npar_g, p + 1)
+        if xg.shape[0] < need:
+            raise DataError(
+                f"{data_name}, column {group!r}, group {lab!r} has {xg.shape[0]} complete "
+                f"row(s) on the model's {p} variables but the model has {npar_g} free "
+                f"parameters per group; at least {need} complete rows are needed in every "
+                "group. Collect more data, merge small groups, or simplify the model."
+            )
+        st = GroupStats(xg)
+        _check_singular(st, pt.ov_names, f"{data_name} (group {lab!r})")
+        stats.append(st)
+        blocks.append(pd.DataFrame(xg, columns=pt.ov_names).assign(**{group: lab}))
+
+    mdl = Model(pt)
+    mdl.set_fixed_x([s.cov for s in stats], [s.mean for s in stats])
+    defined = DefinedParameters(mdl.table)
+    recorded: list[Warning] = []
+    with single_threaded_blas():
+        info = fit_ml(mdl, stats, start_values(mdl, stats))
+        theta = info.theta
+        vcov = None
+        singular = False
+        if se != "none":
+            vcov, singular = _vcov_expected(mdl, stats, theta)
+    if singular:
+        recorded.append(
+            ImproperSolutionWarning(
+                "the information matrix is singular: the model may not be identified; "
+                "standard errors are not reliable (NaN where undefined)."
+            )
+        )
+    if not info.converged:
+        recorded.append(
+            ConvergenceWarning(
+                f"the ML optimizer did not converge ({info.message}; largest gradient "
+                f"{info.grad_max:.2e}); estimates are not trustworthy. Check the model's "
+                "identification and scaling in every group, or simplify it."
+            )
+        )
+    for gi, lab in enumerate(labels):
+        for msg in improper_messages(mdl, theta, groups=[gi]):
+            recorded.append(ImproperSolutionWarning(f"group {lab!r}: {msg}"))
+    if pt.random_x:
+        recorded.append(
+            NrelWarning(
+                "the syntax gives (co)variances or intercepts of exogenous covariate(s) "
+                f"{', '.join(pt.random_x)}; they are treated as random variables with free "
+                "parameters (as lavaan does). Remove those formulas to keep them fixed "
+                "(fixed.x)."
+            )
+        )
+    result = SEMResult(
+        model=mdl,
+        stats=stats,
+        theta=theta,
+        fmin=info.fmin,
+        vcov=vcov,
+        defined=defined,
+        optim=info,
+        se=se,
+        boot=None,
+        warning_messages=[str(w) for w in recorded],
+        n_dropped=n_dropped,
+        syntax=model,
+        group_labels=labels,
+        group=group,
+    )
+    result.data = pd.concat(blocks, ignore_index=True)
+    for w in recorded:
+        warnings.warn(str(w), type(w), stacklevel=3)
+    return result
+
+
 def _warning(cls, msg):
     return cls(msg)
 
@@ -434,7 +565,7 @@ def _vcov_expected(model, stats, theta):
     return k @ inv @ k.T / ntot, bool(singular)
 
 
-def improper_messages(model, theta) -> list[str]:
+def improper_messages(model, theta, groups=None) -> list[str]:
     """Post-estimation checks as lavaan's ``lav_object_post_check``.
 
     Negative variances of observed variables or of latent variables; then, if the latent
@@ -446,7 +577,10 @@ def improper_messages(model, theta) -> list[str]:
     t = model.table
     vals = model.row_values(theta)
     ops, lhs, rhs = t["op"].to_numpy(), t["lhs"].to_numpy(), t["rhs"].to_numpy()
-    var_rows = np.flatnonzero((ops == "~~") & (lhs == rhs))
+    in_groups = np.ones(len(t), dtype=bool)
+    if groups is not None:
+        in_groups = t["group"].isin([g + 1 for g in groups]).to_numpy()
+    var_rows = np.flatnonzero((ops == "~~") & (lhs == rhs) & in_groups)
     ov, lv = set(model.ov_names), set(model.lv_names)
     neg_ov = [lhs[r] for r in var_rows if vals[r] < 0 and lhs[r] in ov]
     neg_lv = [lhs[r] for r in var_rows if vals[r] < 0 and lhs[r] in lv]
@@ -459,6 +593,8 @@ def improper_messages(model, theta) -> list[str]:
         msgs.append("some estimated latent variances are negative: " + ", ".join(neg_lv))
     tol = -(np.finfo(float).eps ** 0.75)
     for gi, rep in enumerate(model.groups):
+        if groups is not None and gi not in groups:
+            continue
         nlv = len(rep.lv)
         if nlv and not neg_lv:
             veta, _ = model.veta(theta, gi)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..exceptions import SpecificationError
+from ..exceptions import NrelError, SpecificationError
 from . import validity
 from .syntax import parse_model
 
@@ -45,6 +45,11 @@ def _blocks_from_table(table) -> dict[str, list[str]]:
 
 def _fitted_matrices(result):
     model = result.model
+    if model.ngroups > 1:
+        raise NrelError(
+            "reliability, Fornell-Larcker and HTMT for multiple-group fits are not available "
+            "yet; fit each group on its own (e.g. data[data[group] == label])."
+        )
     mats = model.group_matrices(result.theta, 0)
     veta, eta = model.veta(result.theta, 0)
     lvs = [v for v in model.lv_names if v in eta]

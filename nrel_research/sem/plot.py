@@ -53,6 +53,7 @@ def plot_path_diagram(
     what: str = "std_all",
     digits: int = 2,
     show_residuals: bool = True,
+    group=None,
 ):
     """Draw the path diagram of a fitted model.
 
@@ -67,6 +68,9 @@ def plot_path_diagram(
     digits : int, default 2
     show_residuals : bool, default True
         Label each indicator with its (standardized) residual variance.
+    group : optional
+        For a multiple-group fit (``fit(..., group=)``), the label of the group to draw
+        (required there; one diagram per group).
 
     Returns
     -------
@@ -90,6 +94,17 @@ def plot_path_diagram(
     if what not in ("std_all", "est"):
         raise SpecificationError(f"what={what!r} is not valid; use 'std_all' or 'est'.")
     est = result.estimates()
+    labels = getattr(result, "group_labels", None)
+    if labels is not None:
+        if group is None or group not in labels:
+            raise SpecificationError(
+                f"group={group!r}: a multiple-group fit is drawn one group at a time; pass "
+                f"group= one of {labels!r}."
+            )
+        est = est[est["group"].isin([group]) | (est["op"] == ":=")]
+        est = est.drop(columns="group").reset_index(drop=True)
+    elif group is not None:
+        raise SpecificationError("group= is only meaningful for a multiple-group fit.")
     pos, lvs, others = _layout(est, result.model)
     if ax is None:
         width = max(6.0, 0.9 * (len(pos) - len(lvs)) + 2)

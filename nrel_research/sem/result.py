@@ -68,6 +68,8 @@ class SEMResult:
         missing="listwise",
         fit_override=None,
         fit_extra=None,
+        group_labels=None,
+        group=None,
     ):
         self.model = model
         self.stats = stats
@@ -87,6 +89,16 @@ class SEMResult:
         self.missing = missing
         self._fit_override = fit_override
         self._fit_extra = fit_extra
+        #: the group labels in lavaan's order (first appearance), ``None`` for one group
+        self.group_labels = list(group_labels) if group_labels is not None else None
+        #: the grouping column (``group=``), ``None`` for one group
+        self.group = group
+        #: rows used per group (``None`` for one group)
+        self.group_nobs = (
+            {lab: int(s.n) for lab, s in zip(self.group_labels, stats, strict=True)}
+            if self.group_labels is not None
+            else None
+        )
         #: the model's variables as used (complete rows for listwise; all rows for FIML)
         self.data = None
         self._fm = None
@@ -144,7 +156,9 @@ class SEMResult:
         pandas.DataFrame
             Columns ``lhs, op, rhs, label, est, se, z, pvalue, ci_lower, ci_upper, std_all,
             std_lv``; defined parameters have ``op == ":="``. Fixed parameters have ``se`` 0
-            and NaN ``z``/``pvalue``; equality-constraint rows are left out.
+            and NaN ``z``/``pvalue``; equality-constraint rows are left out. A multiple-group
+            fit (``group=``) adds a ``group`` column after ``rhs`` holding the group label
+            (``None`` for defined parameters), rows ordered by group as lavaan's.
         """
         t = self.model.table
         est, se = self._est_se()
@@ -182,8 +196,13 @@ class SEMResult:
                 "std_lv": std_lv,
             }
         )
+        cols = list(ESTIMATE_COLUMNS)
+        if self.group_labels is not None:
+            labs = [None, *self.group_labels]
+            out.insert(3, "group", [labs[int(g)] for g in t["group"]])
+            cols.insert(3, "group")
         out = out[(t["op"] != "==").to_numpy()].reset_index(drop=True)
-        return out[ESTIMATE_COLUMNS]
+        return out[cols]
 
     # -- fit -----------------------------------------------------------------------------
     def fit_measures(self) -> pd.Series:
@@ -210,15 +229,34 @@ class SEMResult:
             self._fm = fm.rename("value")
         return self._fm.copy()
 
-    def implied_cov(self) -> pd.DataFrame:
-        """Model-implied covariance matrix of the observed variables (lavaan ``cov.ov``)."""
-        sig = self.model.implied(self.theta)[0]["cov"]
+    def _group_index(self, group):
+        if self.group_labels is None:
+            if group is not None:
+                from ..exceptions import NrelError
+
+                raise NrelError("group= is only meaningful for a multiple-group fit.")
+            return 0
+        if group is None or group not in self.group_labels:
+            from ..exceptions import NrelError
+
+            raise NrelError(
+                f"group={group!r}: a multiple-group fit needs one of the group labels "
+                f"{self.group_labels!r}."
+            )
+        return self.group_labels.index(group)
+
+    def implied_cov(self, group=None) -> pd.DataFrame:
+        """Model-implied covariance matrix of the observed variables (lavaan ``cov.ov``).
+
+        ``group``: the group label, required for a multiple-group fit.
+        """
+        sig = self.model.implied(self.theta)[self._group_index(group)]["cov"]
         names = self.model.ov_names
         return pd.DataFrame(sig, index=names, columns=names)
 
-    def implied_mean(self) -> pd.Series | None:
-        """Model-implied means (``None`` without a mean structure)."""
-        mu = self.model.implied(self.theta)[0]["mean"]
+    def implied_mean(self, group=None) -> pd.Series | None:
+        """Model-implied means (``None`` without a mean structure; ``group`` as above)."""
+        mu = self.model.implied(self.theta)[self._group_index(group)]["mean"]
         if mu is None:
             return None
         return pd.Series(mu, index=self.model.ov_names, name="mean")
@@ -238,6 +276,13 @@ class SEMResult:
         pandas.DataFrame
             Columns ``lhs, op, rhs, mi, epc, sepc_lv, sepc_all``.
         """
+        if self.group_labels is not None:
+            from ..exceptions import NrelError
+
+            raise NrelError(
+                "modification indices for multiple-group fits are not available yet; fit "
+                "each group on its own to screen for misfit."
+            )
         if self.missing != "listwise" or self.estimator != "ML":
             from ..exceptions import NrelError
 

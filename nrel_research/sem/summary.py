@@ -56,6 +56,11 @@ class SEMSummary:
             ("Missing data", "FIML (missing = 'ml')" if fiml else "listwise deletion"),
             ("Converged", f"{r.converged} after {r.optim.iterations} iterations"),
             ("Observations used", str(r.nobs)),
+            *(
+                [(f"Groups ({r.group})", ", ".join(f"{k} ({v})" for k, v in r.group_nobs.items()))]
+                if getattr(r, "group_labels", None) is not None
+                else []
+            ),
             ("Rows dropped (empty)" if fiml else "Rows dropped (listwise)", str(r.n_dropped)),
             ("Free parameters", str(int(fm["npar"]))),
             ("Standard errors", se),
@@ -105,6 +110,16 @@ class SEMSummary:
 
     def _sections(self) -> list[tuple[str, pd.DataFrame]]:
         e = self.estimates
+        labels = getattr(self.result, "group_labels", None)
+        if labels is None:
+            return self._group_sections(e, "")
+        out = []
+        for lab in labels:
+            n = self.result.group_nobs[lab]
+            out += self._group_sections(e[e["group"] == lab], f"Group {lab} (N = {n}): ")
+        return out + self._group_sections(e[e["group"].isna()], "")
+
+    def _group_sections(self, e, prefix) -> list[tuple[str, pd.DataFrame]]:
         out = []
         for key, title in _SECTIONS:
             if key == "~~cov":
@@ -117,7 +132,7 @@ class SEMSummary:
             if len(part):
                 cols = ["lhs", "op", "rhs", "label", "est", "se", "z", "pvalue"]
                 cols += ["ci_lower", "ci_upper", "std_all"]
-                out.append((title, part[cols]))
+                out.append((prefix + title, part[cols]))
         return out
 
     def as_text(self) -> str:
