@@ -72,6 +72,14 @@ def test_measurement_is_the_item_banks_rating_items(bank):
     assert any(all(c in n for c in formative) for n in spec.notes)
 
 
+def test_cfa_syntax_is_the_measurement_part():
+    spec = build_model(actions=["E2", "E6"], controls=["log_employees"])
+    cfa = spec.cfa_syntax.splitlines()
+    assert cfa[0].startswith("# N-REL measurement model")
+    assert cfa[1:] == [line for line in spec.syntax.splitlines() if " =~ " in line]
+    assert len(cfa) == 1 + len(spec.constructs)
+
+
 def test_every_path_traces_to_its_proposition(fw):
     spec = build_model(
         market_type="B2B",

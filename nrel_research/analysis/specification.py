@@ -90,6 +90,17 @@ class ModelSpec:
         return cols + [c for c in self.roles.get("controls", ()) if c not in cols]
 
     @property
+    def cfa_syntax(self) -> str:
+        """The measurement part alone (every factor with its indicators; factors correlate).
+
+        This is the confirmatory factor analysis to run before the structural model
+        (Anderson & Gerbing, 1988): same indicators, no paths.
+        """
+        lines = [self.syntax.splitlines()[0].replace("N-REL model", "N-REL measurement model")]
+        lines += [line for line in self.syntax.splitlines() if " =~ " in line]
+        return "\n".join(lines) + "\n"
+
+    @property
     def composites(self) -> dict[str, list[str]]:
         """Constructs entered as unit-weighted composites, with their items."""
         m = self.measurement[self.measurement["modelled_as"] == "composite"]
