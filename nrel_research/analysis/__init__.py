@@ -4,9 +4,31 @@ This layer sits on top of the data layer (scored responses, coded posts) and the
 engine (:mod:`nrel_research.sem`); the report and the CLI build on it.
 
 - :func:`build_model` generates the lavaan model of a study from the item bank and the
-  framework's propositions (:class:`ModelSpec`).
+  framework's propositions (:class:`ModelSpec`);
+- :func:`group_sizes`, :func:`sector_design` and :func:`adjust_pvalues` are the guardrails:
+  enough cases per group before a multiple-group model, an identifiable design for sector
+  comparisons, multiplicity control across the propositions.
 """
 
+from .guardrails import (
+    ISIC_BROAD_GROUPS,
+    SampleSizeWarning,
+    adjust_pvalues,
+    free_parameters_per_group,
+    group_sizes,
+    sector_design,
+)
 from .specification import DEFAULT_ANTECEDENTS, DEFAULT_OUTCOMES, ModelSpec, build_model
 
-__all__: list[str] = ["DEFAULT_ANTECEDENTS", "DEFAULT_OUTCOMES", "ModelSpec", "build_model"]
+__all__: list[str] = [
+    "DEFAULT_ANTECEDENTS",
+    "DEFAULT_OUTCOMES",
+    "ISIC_BROAD_GROUPS",
+    "ModelSpec",
+    "SampleSizeWarning",
+    "adjust_pvalues",
+    "build_model",
+    "free_parameters_per_group",
+    "group_sizes",
+    "sector_design",
+]
