@@ -7,8 +7,9 @@ scalar model written with shared labels (loadings and intercepts equal, latent m
 the second school), also with ``release = c(1, 3)``; (b) the same model through
 ``group.equal = c("loadings", "intercepts")`` (skipped until ``fit`` accepts ``group_equal``);
 (c) a single-group model with ``a == b``, with ML and with MLR (lavaan falls back to the
-ordinary score test). ``lavTestWald`` on a two-group structural model (ML) and a single-group
-one (ML and MLR, robust covariance), including ``b1 - b2 == 0``, ``b1 == 0.5`` and
+ordinary score test); (d) the same model by FIML on the bundled HS data with missing values (ML
+and MLR). ``lavTestWald`` on a two-group structural model (ML) and a single-group
+one (ML and MLR, robust covariance; FIML + MLR), including ``b1 - b2 == 0``, ``b1 == 0.5`` and
 ``2*b1 - c1 == 0.3``.
 
 Tolerances: ``atol=1e-4`` (the issue's) on statistics, df, p-values and EPCs. The Wald
@@ -45,6 +46,11 @@ def hs():
 
 def _fit_case(ref, hs):
     kw = {"estimator": ref["estimator"]}
+    if ref.get("missing") == "fiml":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the bundled missing data's quality warnings
+            miss = load_dataset("holzinger_swineford_1939_missing")
+            return sem.fit(ref["syntax"], miss, missing="fiml", **kw)
     if ref["group"]:
         kw["group"] = ref["group"]
     if ref["group_equal"]:
@@ -160,21 +166,13 @@ def test_score_test_errors(hs):
         sem.score_test(res, release=[2])
     with pytest.raises(NrelError, match="release"):
         sem.score_test(res, release=[])
-    miss = load_dataset("holzinger_swineford_1939_missing")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fiml = sem.fit(REF["score"]["single"]["syntax"], miss, missing="fiml")
-    with pytest.raises(NrelError, match="fiml"):
-        sem.score_test(fiml)
 
 
 # -- Wald ------------------------------------------------------------------------------------
 def _wald_fit(case, hs):
     w = REF["wald"][case]
-    kw = {"estimator": w["estimator"]}
-    if w["group"]:
-        kw["group"] = w["group"]
-    return sem.fit(w["syntax"], hs, **kw)
+    ref = {"group_equal": [], "group": w["group"], "estimator": w["estimator"]}
+    return _fit_case({**ref, "syntax": w["syntax"], "missing": w["missing"]}, hs)
 
 
 @pytest.mark.parametrize("case", list(REF["wald"]))

@@ -80,6 +80,16 @@ f <- cfa(single, data = hs, estimator = "MLR")
 out$score$single_mlr <- c(list(syntax = single, group = NULL, group_equal = list(),
                                estimator = "MLR", missing = "listwise"), score_out(f))
 
+# (d) FIML on the bundled HS data with values missing (lavaan's default information =
+# "expected" for the score test: the expected FIML information at the implied moments)
+hs_miss <- read.csv(file.path("nrel_research", "datasets", "holzinger_swineford_1939_missing.csv"))
+f <- cfa(single, data = hs_miss, missing = "ml")
+out$score$single_fiml <- c(list(syntax = single, group = NULL, group_equal = list(),
+                                estimator = "ML", missing = "fiml"), score_out(f))
+f <- cfa(single, data = hs_miss, missing = "ml", estimator = "MLR")
+out$score$single_fiml_mlr <- c(list(syntax = single, group = NULL, group_equal = list(),
+                                    estimator = "MLR", missing = "fiml"), score_out(f))
+
 # Wald tests
 structural <- paste(
   "visual =~ x1 + c(a1,a2)*x2 + c(a3,a4)*x3",
@@ -97,13 +107,18 @@ wald_cases <- list(
   single_ml = list(syntax = "visual =~ x1 + a*x2 + b*x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\ntextual ~ p*visual\nspeed ~ q*visual",
                    group = NULL, estimator = "ML",
                    constraints = c("a == b", "p == q", "a == b; p == q", "a == 1")),
+  single_fiml_mlr = list(syntax = "visual =~ x1 + a*x2 + b*x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\ntextual ~ p*visual\nspeed ~ q*visual",
+                         group = NULL, estimator = "MLR", missing = "fiml",
+                         constraints = c("a == b", "a == b; p == q")),
   single_mlr = list(syntax = "visual =~ x1 + a*x2 + b*x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9\ntextual ~ p*visual\nspeed ~ q*visual",
                     group = NULL, estimator = "MLR",
                     constraints = c("a == b", "p == q", "a == b; p == q", "a == 1"))
 )
 for (name in names(wald_cases)) {
   w <- wald_cases[[name]]
-  if (is.null(w$group)) {
+  if (!is.null(w$missing)) {
+    f <- sem(w$syntax, data = hs_miss, estimator = w$estimator, missing = "ml")
+  } else if (is.null(w$group)) {
     f <- sem(w$syntax, data = hs, estimator = w$estimator)
   } else {
     f <- sem(w$syntax, data = hs, group = w$group, estimator = w$estimator)
@@ -113,6 +128,7 @@ for (name in names(wald_cases)) {
     list(constraints = con, stat = t$stat, df = t$df, pvalue = t$p.value, se = t$se)
   })
   out$wald[[name]] <- list(syntax = w$syntax, group = w$group, estimator = w$estimator,
+                           missing = if (is.null(w$missing)) "listwise" else "fiml",
                            tests = res)
 }
 
