@@ -110,7 +110,7 @@ def _constraint_jacobian(model):
 
 
 def _score_and_information(result):
-    """lavaan's ``gradient.logl`` and ``information.expected`` (unit, all free parameters)."""
+    """Return lavaan's ``gradient.logl`` and unit ``information.expected`` (all free)."""
     model = result.model
     if result.missing == "listwise":
         grad, info = _gradient_and_info(model, result.stats, result.theta)
@@ -207,8 +207,8 @@ def score_test(
     normal-theory expected information at the implied moments (the same under MLR, so the
     statistic equals lavaan's fallback); with ``missing="fiml"`` the expected FIML
     information summed over missing-data patterns (Savalei, 2010; lavaan's
-    ``lav_mvnorm_missing_information_expected``) and the FIML gradient. ``add =`` (testing parameters not in the model) is
-    :meth:`SEMResult.modification_indices`' job.
+    ``lav_mvnorm_missing_information_expected``) and the FIML gradient. ``add =`` (testing
+    parameters not in the model) is :meth:`SEMResult.modification_indices`' job.
 
     References
     ----------
