@@ -220,3 +220,6 @@ def test_wald_test_errors(hs):
     nose = sem.fit(REF["wald"]["single_ml"]["syntax"], hs, se="none")
     with pytest.raises(NrelError, match="no covariance matrix"):
         sem.wald_test(nose, "a == b")
+    boot = sem.fit(REF["wald"]["single_ml"]["syntax"], hs, se="bootstrap", bootstrap=3, seed=1)
+    with pytest.raises(NrelError, match="bootstrap"):
+        sem.wald_test(boot, "a == b")

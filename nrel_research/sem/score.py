@@ -489,8 +489,8 @@ def wald_test(result, constraints: str | Sequence[str]) -> pd.DataFrame:
     ------
     NrelError
         Unknown label, a fixed parameter, a nonlinear or malformed constraint, a result
-        without a covariance matrix, a non-converged fit, or a singular ``J V J'``
-        (redundant constraints).
+        without a covariance matrix (``se="none"``; ``se="bootstrap"`` is not supported yet),
+        a non-converged fit, or a singular ``J V J'`` (redundant constraints).
 
     References
     ----------
@@ -514,8 +514,12 @@ def wald_test(result, constraints: str | Sequence[str]) -> pd.DataFrame:
     """
     _check_result(result, "wald_test")
     vcov = result.vcov
-    if vcov is None and getattr(result, "bootstrap", None) is not None:
-        vcov = getattr(result.bootstrap, "vcov", lambda: None)()
+    if result.se_type == "bootstrap":
+        raise NrelError(
+            "wald_test: se='bootstrap' results are not supported yet (lavaan's bootstrap "
+            "covariance of the estimates is not wired in); refit with se='standard' or "
+            "se='robust' for the test."
+        )
     if vcov is None:
         raise NrelError(
             f"wald_test: the result has no covariance matrix of the estimates "
@@ -539,7 +543,7 @@ def wald_test(result, constraints: str | Sequence[str]) -> pd.DataFrame:
             "the ones implied by the others."
         )
     df = len(parts)
-    se = "robust.huber.white" if result.estimator == "MLR" else result.se_type
+    se = "robust.huber.white" if result.se_type == "robust" else result.se_type
     return pd.DataFrame(
         {
             "constraints": ["; ".join(parts)],
