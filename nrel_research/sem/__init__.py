@@ -3,10 +3,12 @@
 A generic engine (it knows nothing of N-REL): :func:`fit` estimates CFA/SEM models written in
 lavaan syntax by normal-theory maximum likelihood (listwise or FIML with missing values; ML or
 robust MLR) and returns a :class:`SEMResult` with ``estimates()``, ``fit_measures()``,
-``modification_indices()``, ``implied_cov()`` and ``summary()``; :func:`reliability`,
-:func:`htmt` and :func:`fornell_larcker` assess a measurement model and
+``modification_indices()``, ``implied_cov()`` and ``summary()``; :func:`score_test` and
+:func:`wald_test` test equality constraints (lavaan's ``lavTestScore``/``lavTestWald``);
+:func:`reliability`, :func:`htmt` and :func:`fornell_larcker` assess a measurement model and
 :func:`plot_path_diagram` draws it. Numbers are checked against lavaan 0.6.14 and semTools 0.5-6
-(``tests/reference/sem_ml.R``, ``sem_missing_robust.R``, ``sem_integrate.R``, ``validity.R``).
+(``tests/reference/sem_ml.R``, ``sem_missing_robust.R``, ``sem_integrate.R``, ``validity.R``,
+``sem_score_wald.R``).
 
 Examples
 --------
@@ -29,16 +31,20 @@ from .measurement import fornell_larcker, htmt, reliability
 from .model import Model
 from .plot import plot_path_diagram
 from .result import SEMResult
+from .score import ScoreTestResult, score_test, wald_test
 from .syntax import ParTable, parse_model
 
 __all__ = [
     "Model",
     "ParTable",
     "SEMResult",
+    "ScoreTestResult",
     "fit",
     "fornell_larcker",
     "htmt",
     "parse_model",
     "plot_path_diagram",
     "reliability",
+    "score_test",
+    "wald_test",
 ]
