@@ -29,6 +29,7 @@ from .measurement import fornell_larcker, htmt, reliability
 from .model import Model
 from .plot import plot_path_diagram
 from .result import SEMResult
+from .standardize import standardized_solution
 from .syntax import ParTable, parse_model
 
 __all__ = [
@@ -41,4 +42,5 @@ __all__ = [
     "parse_model",
     "plot_path_diagram",
     "reliability",
+    "standardized_solution",
 ]
