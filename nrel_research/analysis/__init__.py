@@ -7,7 +7,10 @@ engine (:mod:`nrel_research.sem`); the report and the CLI build on it.
   framework's propositions (:class:`ModelSpec`);
 - :func:`group_sizes`, :func:`sector_design` and :func:`adjust_pvalues` are the guardrails:
   enough cases per group before a multiple-group model, an identifiable design for sector
-  comparisons, multiplicity control across the propositions.
+  comparisons, multiplicity control across the propositions;
+- :func:`path_evidence` and :func:`propositions_table` judge the evidence on P1-P8 by the
+  pre-registered rules of ``verdict_rules.yaml`` (:func:`load_rules`), which
+  :func:`preregistration_markdown` prints in the pre-registration template.
 """
 
 from .guardrails import (
@@ -18,17 +21,31 @@ from .guardrails import (
     group_sizes,
     sector_design,
 )
+from .propositions import (
+    Evidence,
+    Rules,
+    load_rules,
+    path_evidence,
+    preregistration_markdown,
+    propositions_table,
+)
 from .specification import DEFAULT_ANTECEDENTS, DEFAULT_OUTCOMES, ModelSpec, build_model
 
 __all__: list[str] = [
     "DEFAULT_ANTECEDENTS",
     "DEFAULT_OUTCOMES",
     "ISIC_BROAD_GROUPS",
+    "Evidence",
     "ModelSpec",
+    "Rules",
     "SampleSizeWarning",
     "adjust_pvalues",
     "build_model",
     "free_parameters_per_group",
     "group_sizes",
+    "load_rules",
+    "path_evidence",
+    "preregistration_markdown",
+    "propositions_table",
     "sector_design",
 ]

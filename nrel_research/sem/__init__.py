@@ -32,6 +32,7 @@ from .model import Model
 from .plot import plot_path_diagram
 from .result import SEMResult
 from .score import ScoreTestResult, score_test, wald_test
+from .standardize import standardized_solution
 from .syntax import ParTable, parse_model
 
 __all__ = [
@@ -46,5 +47,6 @@ __all__ = [
     "plot_path_diagram",
     "reliability",
     "score_test",
+    "standardized_solution",
     "wald_test",
 ]
