@@ -23,6 +23,7 @@ Oracle: ``tests/reference/sem_integrate.R`` (whole fits) and ``sem_missing_robus
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 
 from ._fiml import (
     em_saturated,
@@ -32,6 +33,8 @@ from ._fiml import (
     normal_information,
 )
 from ._robust import (
+    BaselineTest,
+    ScaledTest,
     baseline_test,
     fiml_corrected,
     observed_information,
@@ -289,7 +292,10 @@ def robust_measures(
     if missing:
         mus = [imp["mean"] for imp in model.implied(theta)]
         sigmas = [imp["cov"] for imp in model.implied(theta)]
-        deltas = [moment_delta(model, theta, gi) for gi in range(ng)]
+        # equality constraints: lavaan's constrained inverse K (Kᵀ I K)⁻¹ Kᵀ is the inverse
+        # in the reduced parameters θ* (θ = K θ*), whose Jacobian is Δ K
+        k = model.ceq_basis
+        deltas = [moment_delta(model, theta, gi) @ k for gi in range(ng)]
         fc = fiml_corrected(
             pats,
             [h.mu for h in h1],
@@ -321,7 +327,41 @@ def robust_measures(
 
 
 def baseline_for(pats, h1, meanstructure, information="observed"):
-    """Independence model per group (one group supported here)."""
-    return baseline_test(
-        pats[0], h1[0].mu, h1[0].sigma, meanstructure=meanstructure, information=information
+    """Fit the independence (baseline) model in every group and pool it as lavaan does.
+
+    One group: :func:`~nrel_research.sem._robust.baseline_test`. Several groups: lavaan fits
+    the multiple-group independence model, whose information matrix is block-diagonal
+    (``⊕ f_g E_g``), so its chi-square and degrees of freedom are sums over groups and its
+    Yuan-Bentler (Mplus) scaling factor is ``Σ_g [tr(B1_g A1_g⁻¹) - tr(B0_g E_g⁻¹)] / Σ_g df_g``
+    (the group weights ``f_g`` cancel); the scaled chi-square is the summed chi-square over it.
+    """
+    parts = [
+        baseline_test(p, h.mu, h.sigma, meanstructure=meanstructure, information=information)
+        for p, h in zip(pats, h1, strict=True)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    chisq = float(sum(b.chisq for b in parts))
+    df = int(sum(b.df for b in parts))
+    trace = float(sum(b.scaled.trace_ugamma for b in parts))
+    c = trace / df if df > 0 else np.nan
+    if c < 0:
+        c = np.nan
+    scaled = ScaledTest(
+        chisq=chisq,
+        df=df,
+        chisq_scaled=chisq / c,
+        pvalue_scaled=float(stats.chi2.sf(chisq / c, df)) if df > 0 else np.nan,
+        scaling_factor=c,
+        scaling_factor_h1=np.nan,
+        scaling_factor_h0=np.nan,
+        trace_ugamma=trace,
+    )
+    return BaselineTest(
+        mu=[b.mu for b in parts],
+        sigma=[b.sigma for b in parts],
+        loglik=float(sum(b.loglik for b in parts)),
+        chisq=chisq,
+        df=df,
+        scaled=scaled,
     )
