@@ -36,7 +36,7 @@ import pytest
 
 from nrel_research import sem
 from nrel_research.datasets import load_dataset
-from nrel_research.exceptions import DataError, ImproperSolutionWarning
+from nrel_research.exceptions import DataError, ImproperSolutionWarning, NrelError
 from nrel_research.sem import _engine
 from nrel_research.sem._fiml import missing_patterns
 
@@ -231,3 +231,95 @@ def test_fixed_x_refused_with_groups_and_robust(data):
     model = "visual =~ x1 + x2 + x3\nvisual ~ x4"
     with pytest.raises(Exception, match=r"fixed\.x"):
         sem.fit(model, data["complete"], group="school", estimator="MLR")
+
+
+# -- lrt(): lavaan's lavTestLRT -------------------------------------------------------------
+LRT_COLS = ["df", "aic", "bic", "chisq", "chisq_diff", "rmsea", "df_diff", "pvalue_diff"]
+
+
+@pytest.mark.parametrize("key", sorted(REF["lrt"]))
+def test_lrt_matches_lavaan(fits, key):
+    ref = REF["lrt"][key]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tab = sem.lrt(
+            *[fits[n] for n in ref["models"]], method=ref["method"], model_names=ref["models"]
+        )
+    assert tab.index.tolist() == ref["rows"]  # sorted by df as lavaan
+    assert list(tab.columns) == [*LRT_COLS, "scaling_factor", "method"]
+    expected_method = ref["method"]
+    if expected_method == "default":
+        expected_method = "satorra.bentler.2001" if "Scaled" in ref["heading"] else "standard"
+    assert tab.attrs["method"] == expected_method
+    for col in [*LRT_COLS, "scaling_factor"]:
+        want = np.array([np.nan if v is None else v for v in ref[col]], dtype=float)
+        np.testing.assert_allclose(tab[col].to_numpy(float), want, atol=ATOL, rtol=0, err_msg=col)
+
+
+def test_lrt_2010_evaluates_less_restricted_model_at_restricted_estimates(fits):
+    """c10 differs from c1 (else 2010 = 2001) and keeps the scaled difference positive."""
+    models = [fits[n] for n in ("mlr_fiml_configural", "mlr_fiml_labelled")]
+    t01 = sem.lrt(*models, method="satorra.bentler.2001")
+    t10 = sem.lrt(*models, method="satorra_bentler_2010")
+    assert t10["scaling_factor"].iloc[1] > t01["scaling_factor"].iloc[1] + 1.0
+    assert 0 < t10["chisq_diff"].iloc[1] < t01["chisq_diff"].iloc[1]
+
+
+def test_lrt_single_fit_is_model_against_saturated(fits):
+    res = fits["mlr_configural"]
+    tab = sem.lrt(res, model_names=["configural"])
+    fm = res.fit_measures()
+    assert tab.index.tolist() == ["saturated", "configural"]
+    assert tab.loc["configural", "chisq_diff"] == pytest.approx(fm["chisq_scaled"])
+    assert tab.loc["configural", "df"] == fm["df"]
+
+
+def test_lrt_method_for_unscaled_fits_falls_back_with_warning(fits):
+    with pytest.warns(Warning, match="standard chi-square difference"):
+        tab = sem.lrt(fits["ml_configural"], fits["ml_metric"], method="satorra.bentler.2010")
+    assert tab.attrs["method"] == "standard"
+    ref = REF["lrt"]["ml:default"]
+    assert tab["chisq_diff"].iloc[1] == pytest.approx(ref["chisq_diff"][1], abs=ATOL)
+
+
+def test_lrt_refuses_models_that_cannot_be_nested(fits, data):
+    with pytest.raises(NrelError, match="different estimators"):
+        sem.lrt(fits["mlr_configural"], fits["ml_metric"])
+    with pytest.raises(NrelError, match="different groups"):
+        sem.lrt(fits["mlr_configural"], fits["mlr_single"])
+    with pytest.raises(NrelError, match="missing values differently"):
+        sem.lrt(fits["mlr_configural"], fits["mlr_fiml_metric"])
+    hs = data["complete"]
+    moved = hs.assign(school=hs["school"].where(hs.index != 5, "Grant-White"))
+    other = sem.fit(HS_MODEL, moved, group="school", estimator="MLR")
+    with pytest.raises(NrelError, match="different group sizes"):
+        sem.lrt(fits["mlr_configural"], other)
+    two = sem.fit(
+        "visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6", hs, group="school", estimator="MLR"
+    )
+    with pytest.raises(NrelError, match="different observed variables"):
+        sem.lrt(fits["mlr_configural"], two)
+    changed = hs.assign(x1=hs["x1"].where(hs.index != 5, 9.0))
+    other = sem.fit(HS_MODEL, changed, group="school", estimator="MLR")
+    with pytest.raises(NrelError, match="different data"):
+        sem.lrt(fits["mlr_configural"], other)
+    with pytest.raises(NrelError, match="not a fitted model"):
+        sem.lrt(fits["mlr_configural"], hs)
+    with pytest.raises(NrelError, match=r"method='satorra\.2000' is not valid"):
+        sem.lrt(fits["mlr_configural"], fits["mlr_metric"], method="satorra.2000")
+    with pytest.raises(NrelError, match="model_names"):
+        sem.lrt(fits["mlr_configural"], fits["mlr_metric"], model_names=["a", "a"])
+
+
+def test_lrt_warns_when_restricted_model_fits_better(data):
+    """Not nested (x2 and x7 swapped): lavaan's warning, not a silent negative statistic."""
+    hs = data["complete"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImproperSolutionWarning)
+        swapped = sem.fit(
+            "visual =~ x1 + x7 + x3; textual =~ x4 + x5 + x6; speed =~ x2 + x8 + x9", hs
+        )
+    equal = sem.fit(REF["fits"]["mlr_single_equal"]["syntax"], hs)
+    with pytest.warns(Warning, match="restricted models fit better"):
+        tab = sem.lrt(swapped, equal)
+    assert tab["chisq_diff"].iloc[1] < 0

@@ -47,7 +47,7 @@ from ._robust import (
 )
 from .fitmeasures import rmsea_ci
 
-__all__ = ["FimlObjective", "MomentStats", "robust_measures", "vcov_fiml_mlr"]
+__all__ = ["FimlObjective", "MomentStats", "robust_measures", "scaled_test", "vcov_fiml_mlr"]
 
 
 def moment_delta(model, theta, gi):
@@ -237,6 +237,30 @@ def _plain_indices(chisq, df, base_chisq, base_df, ntot, ngroups):
     return cfi, tli, rmsea
 
 
+def scaled_test(model, pats, h1, *, chisq, df, e_inv=None, b0_groups=None, theta=None):
+    """Yuan-Bentler (Mplus) scaled test of a model, lavaan's ``test = "yuan.bentler.mplus"``.
+
+    ``A1``/``B1``: observed and first-order h1 informations at the saturated moments of every
+    group; ``E⁻¹`` and the per-group ``B0`` at the estimates (computed at ``theta`` when they
+    are not given: this evaluates the model at any point, as lavaan's
+    ``lav_test_diff_m10`` does for the Satorra-Bentler (2010) difference test).
+    """
+    ms = model.meanstructure
+    ntot = sum(p.n_obs for p in pats)
+    if e_inv is None or b0_groups is None:
+        _, e_inv, b0_groups, _ = vcov_fiml_mlr(model, pats, theta, robust=True)
+    a1 = [
+        fiml_information(p, h.mu, h.sigma, "observed", meanstructure=ms)
+        for p, h in zip(pats, h1, strict=True)
+    ]
+    b1 = [
+        fiml_information(p, h.mu, h.sigma, "first.order", meanstructure=ms)
+        for p, h in zip(pats, h1, strict=True)
+    ]
+    fg = [p.n_obs / ntot for p in pats]
+    return yuan_bentler_mplus(chisq, df, a1, b1, b0_groups, e_inv, group_weights=fg)
+
+
 def robust_measures(
     model, pats, h1, theta, *, chisq, df, e_inv, b0_groups, missing, mlr, baseline
 ) -> dict:
@@ -245,22 +269,11 @@ def robust_measures(
     ``mlr``: the scaled test and ``*_scaled`` measures (estimator MLR). The ``*_robust`` indices
     are reported with MLR, and (FIML-corrected ``V6``) with ML under missing data, as lavaan.
     """
-    ms = model.meanstructure
     ntot = sum(p.n_obs for p in pats)
     ng = len(pats)
-    fg = [p.n_obs / ntot for p in pats]
     out: dict[str, float] = {}
-    kind = "observed"
     if mlr:
-        a1 = [
-            fiml_information(p, h.mu, h.sigma, kind, meanstructure=ms)
-            for p, h in zip(pats, h1, strict=True)
-        ]
-        b1 = [
-            fiml_information(p, h.mu, h.sigma, "first.order", meanstructure=ms)
-            for p, h in zip(pats, h1, strict=True)
-        ]
-        sc = yuan_bentler_mplus(chisq, df, a1, b1, b0_groups, e_inv, group_weights=fg)
+        sc = scaled_test(model, pats, h1, chisq=chisq, df=df, e_inv=e_inv, b0_groups=b0_groups)
         c = sc.scaling_factor
         bc = baseline.scaled
         c0 = bc.scaling_factor

@@ -485,7 +485,7 @@ def _fit_warnings(core, opts, pt, *, group_labels):
 
 
 def _result(core, blocks, opts, recorded, *, syntax, boot=None, **kw):
-    return SEMResult(
+    result = SEMResult(
         model=core.model,
         stats=[b.stats for b in blocks],
         theta=core.theta,
@@ -504,6 +504,11 @@ def _result(core, blocks, opts, recorded, *, syntax, boot=None, **kw):
         fit_extra=core.fit_extra,
         **kw,
     )
+    # per group: missing-data patterns and saturated (h1) moments, for the robust tests of
+    # sem.lrt (None for complete-data ML without robust inference)
+    result._pats = [b.pat for b in blocks] if blocks[0].pat is not None else None
+    result._h1 = [b.h1 for b in blocks] if blocks[0].h1 is not None else None
+    return result
 
 
 def _fit_groups(model, data, group, *, opts, std_lv, data_name):
