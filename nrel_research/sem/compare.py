@@ -325,12 +325,17 @@ def _scaled_difference(m1, fm1, m0, fm0, *, method):
 
 def _c10(m1, m0, r1):
     """Scaling factor of the less restricted model m1 at the restricted model m0's estimates."""
-    theta = _map_estimates(m1, m0)
     if r1 == 0:
         return 1.0
-    h1 = m1._h1
-    chisq = np.nan  # only the scaling factor is needed
-    sc = scaled_test(m1.model, m1._pats, h1, chisq=chisq, df=r1, theta=theta)
+    pats, h1 = getattr(m1, "_pats", None), getattr(m1, "_h1", None)
+    if pats is None or h1 is None:
+        raise NrelError(
+            "method='satorra.bentler.2010' needs fits made by sem.fit() with "
+            "estimator='MLR'; refit the models."
+        )
+    theta = _map_estimates(m1, m0)
+    # only the scaling factor is needed, not the statistic at this point
+    sc = scaled_test(m1.model, pats, h1, chisq=np.nan, df=r1, theta=theta)
     return float(sc.scaling_factor)
 
 
