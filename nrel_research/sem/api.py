@@ -91,7 +91,7 @@ def fit(
         ``"MLR"``: ML estimates with robust (Huber-White) standard errors and the
         Yuan-Bentler scaled test (lavaan ``estimator = "MLR"``: observed information as the
         bread, first-order meat, ``test = "yuan.bentler.mplus"``; no mean structure with
-        complete data unless the syntax has ``~ 1``).
+        complete data in one group unless the syntax has ``~ 1``).
     missing : {"listwise", "fiml", "ml", "direct"}
         ``"listwise"``: rows with a missing value on a model variable are dropped (lavaan's
         default). ``"fiml"`` (or lavaan's ``"ml"``/``"direct"``): full-information ML under
@@ -103,7 +103,7 @@ def fit(
         ``se = "robust.huber.white"``, implied by ``estimator="MLR"``; the bread is the
         observed information, as lavaan sets it for robust SEs). ``"bootstrap"``:
         ordinary nonparametric bootstrap (lavaan ``se = "bootstrap"``) with percentile CIs
-        (listwise ML only).
+        (listwise ML in one group only).
     bootstrap : int, default 1000
         Number of bootstrap replications.
     seed : int or numpy.random.Generator, optional
