@@ -90,7 +90,7 @@ def test_data_must_be_a_dataframe(hs):
         ({"estimator": "MLR", "se": "bootstrap"}, "bootstrap.*MLR.*not available"),
         ({"missing": "fiml", "se": "bootstrap"}, "bootstrap.*fiml.*not available"),
         ({"missing": "pairwise"}, "missing='pairwise' is not valid"),
-        ({"group": "school", "missing": "fiml"}, "multiple-group.*not available yet"),
+        ({"group": "school", "se": "bootstrap"}, "bootstrap of multiple-group.*not available"),
         ({"group_equal": ("loadings",)}, "group_equal.*not available yet"),
         ({"estimator": "GLS"}, "estimator='GLS' is not valid"),
         ({"se": "boot"}, "se='boot' is not valid"),

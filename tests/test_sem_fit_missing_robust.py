@@ -13,9 +13,9 @@ at about 1e-5 in the estimates; we use the closed-form ML estimates, so the base
 chi-square (e.g. 691.4869 vs 691.4868 on HS with missing values) and what is derived from it
 differ in the 7th significant digit.
 
-Not covered: the two-group FIML + MLR case of sem_missing_robust.json (``multigroup``), because
-``sem.fit`` estimates multiple-group models with complete-data ML only; the moment-level
-functions are checked on it in test_sem_robust.py.
+Multiple-group FIML/MLR fits are checked end to end in test_sem_groups_robust.py (oracle
+sem_groups_robust.R); the moment-level functions on the two-group case of
+sem_missing_robust.json (``multigroup``) in test_sem_robust.py.
 """
 
 from __future__ import annotations

@@ -9,6 +9,12 @@ robust MLR) and returns a :class:`SEMResult` with ``estimates()``, ``fit_measure
 :func:`plot_path_diagram` draws it. Numbers are checked against lavaan 0.6.14 and semTools 0.5-6
 (``tests/reference/sem_ml.R``, ``sem_missing_robust.R``, ``sem_integrate.R``, ``validity.R``,
 ``sem_score_wald.R``).
+``modification_indices()``, ``implied_cov()`` and ``summary()``; :func:`reliability`,
+:func:`htmt` and :func:`fornell_larcker` assess a measurement model and
+:func:`plot_path_diagram` draws it; :func:`lrt` compares nested fits (lavaan's ``lavTestLRT``).
+Numbers are checked against lavaan 0.6.14 and semTools 0.5-6 (``tests/reference/sem_ml.R``,
+``sem_missing_robust.R``, ``sem_integrate.R``, ``sem_groups.R``, ``sem_groups_robust.R``,
+``validity.R``).
 
 Examples
 --------
@@ -27,6 +33,7 @@ True
 """
 
 from .api import fit
+from .compare import lrt
 from .measurement import fornell_larcker, htmt, reliability
 from .model import Model
 from .plot import plot_path_diagram
@@ -43,6 +50,7 @@ __all__ = [
     "fit",
     "fornell_larcker",
     "htmt",
+    "lrt",
     "parse_model",
     "plot_path_diagram",
     "reliability",

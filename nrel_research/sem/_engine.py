@@ -23,6 +23,7 @@ Oracle: ``tests/reference/sem_integrate.R`` (whole fits) and ``sem_missing_robus
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 
 from ._fiml import (
     em_saturated,
@@ -32,6 +33,8 @@ from ._fiml import (
     normal_information,
 )
 from ._robust import (
+    BaselineTest,
+    ScaledTest,
     baseline_test,
     fiml_corrected,
     observed_information,
@@ -44,7 +47,7 @@ from ._robust import (
 )
 from .fitmeasures import rmsea_ci
 
-__all__ = ["FimlObjective", "MomentStats", "robust_measures", "vcov_fiml_mlr"]
+__all__ = ["FimlObjective", "MomentStats", "robust_measures", "scaled_test", "vcov_fiml_mlr"]
 
 
 def moment_delta(model, theta, gi):
@@ -234,6 +237,30 @@ def _plain_indices(chisq, df, base_chisq, base_df, ntot, ngroups):
     return cfi, tli, rmsea
 
 
+def scaled_test(model, pats, h1, *, chisq, df, e_inv=None, b0_groups=None, theta=None):
+    """Yuan-Bentler (Mplus) scaled test of a model, lavaan's ``test = "yuan.bentler.mplus"``.
+
+    ``A1``/``B1``: observed and first-order h1 informations at the saturated moments of every
+    group; ``E⁻¹`` and the per-group ``B0`` at the estimates (computed at ``theta`` when they
+    are not given: this evaluates the model at any point, as lavaan's
+    ``lav_test_diff_m10`` does for the Satorra-Bentler (2010) difference test).
+    """
+    ms = model.meanstructure
+    ntot = sum(p.n_obs for p in pats)
+    if e_inv is None or b0_groups is None:
+        _, e_inv, b0_groups, _ = vcov_fiml_mlr(model, pats, theta, robust=True)
+    a1 = [
+        fiml_information(p, h.mu, h.sigma, "observed", meanstructure=ms)
+        for p, h in zip(pats, h1, strict=True)
+    ]
+    b1 = [
+        fiml_information(p, h.mu, h.sigma, "first.order", meanstructure=ms)
+        for p, h in zip(pats, h1, strict=True)
+    ]
+    fg = [p.n_obs / ntot for p in pats]
+    return yuan_bentler_mplus(chisq, df, a1, b1, b0_groups, e_inv, group_weights=fg)
+
+
 def robust_measures(
     model, pats, h1, theta, *, chisq, df, e_inv, b0_groups, missing, mlr, baseline
 ) -> dict:
@@ -242,22 +269,11 @@ def robust_measures(
     ``mlr``: the scaled test and ``*_scaled`` measures (estimator MLR). The ``*_robust`` indices
     are reported with MLR, and (FIML-corrected ``V6``) with ML under missing data, as lavaan.
     """
-    ms = model.meanstructure
     ntot = sum(p.n_obs for p in pats)
     ng = len(pats)
-    fg = [p.n_obs / ntot for p in pats]
     out: dict[str, float] = {}
-    kind = "observed"
     if mlr:
-        a1 = [
-            fiml_information(p, h.mu, h.sigma, kind, meanstructure=ms)
-            for p, h in zip(pats, h1, strict=True)
-        ]
-        b1 = [
-            fiml_information(p, h.mu, h.sigma, "first.order", meanstructure=ms)
-            for p, h in zip(pats, h1, strict=True)
-        ]
-        sc = yuan_bentler_mplus(chisq, df, a1, b1, b0_groups, e_inv, group_weights=fg)
+        sc = scaled_test(model, pats, h1, chisq=chisq, df=df, e_inv=e_inv, b0_groups=b0_groups)
         c = sc.scaling_factor
         bc = baseline.scaled
         c0 = bc.scaling_factor
@@ -289,7 +305,10 @@ def robust_measures(
     if missing:
         mus = [imp["mean"] for imp in model.implied(theta)]
         sigmas = [imp["cov"] for imp in model.implied(theta)]
-        deltas = [moment_delta(model, theta, gi) for gi in range(ng)]
+        # equality constraints: lavaan's constrained inverse K (Kᵀ I K)⁻¹ Kᵀ is the inverse
+        # in the reduced parameters θ* (θ = K θ*), whose Jacobian is Δ K
+        k = model.ceq_basis
+        deltas = [moment_delta(model, theta, gi) @ k for gi in range(ng)]
         fc = fiml_corrected(
             pats,
             [h.mu for h in h1],
@@ -321,7 +340,41 @@ def robust_measures(
 
 
 def baseline_for(pats, h1, meanstructure, information="observed"):
-    """Independence model per group (one group supported here)."""
-    return baseline_test(
-        pats[0], h1[0].mu, h1[0].sigma, meanstructure=meanstructure, information=information
+    """Fit the independence (baseline) model in every group and pool it as lavaan does.
+
+    One group: :func:`~nrel_research.sem._robust.baseline_test`. Several groups: lavaan fits
+    the multiple-group independence model, whose information matrix is block-diagonal
+    (``⊕ f_g E_g``), so its chi-square and degrees of freedom are sums over groups and its
+    Yuan-Bentler (Mplus) scaling factor is ``Σ_g [tr(B1_g A1_g⁻¹) - tr(B0_g E_g⁻¹)] / Σ_g df_g``
+    (the group weights ``f_g`` cancel); the scaled chi-square is the summed chi-square over it.
+    """
+    parts = [
+        baseline_test(p, h.mu, h.sigma, meanstructure=meanstructure, information=information)
+        for p, h in zip(pats, h1, strict=True)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    chisq = float(sum(b.chisq for b in parts))
+    df = int(sum(b.df for b in parts))
+    trace = float(sum(b.scaled.trace_ugamma for b in parts))
+    c = trace / df if df > 0 else np.nan
+    if c < 0:
+        c = np.nan
+    scaled = ScaledTest(
+        chisq=chisq,
+        df=df,
+        chisq_scaled=chisq / c,
+        pvalue_scaled=float(stats.chi2.sf(chisq / c, df)) if df > 0 else np.nan,
+        scaling_factor=c,
+        scaling_factor_h1=np.nan,
+        scaling_factor_h0=np.nan,
+        trace_ugamma=trace,
+    )
+    return BaselineTest(
+        mu=[b.mu for b in parts],
+        sigma=[b.sigma for b in parts],
+        loglik=float(sum(b.loglik for b in parts)),
+        chisq=chisq,
+        df=df,
+        scaled=scaled,
     )

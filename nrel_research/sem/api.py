@@ -1,9 +1,10 @@
-"""``fit()``: estimate a lavaan-syntax SEM on a DataFrame (ML, complete data, lavaan-exact)."""
+"""``fit()``: estimate a lavaan-syntax SEM on a DataFrame (ML/FIML/MLR, one or more groups)."""
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -90,7 +91,7 @@ def fit(
         ``"MLR"``: ML estimates with robust (Huber-White) standard errors and the
         Yuan-Bentler scaled test (lavaan ``estimator = "MLR"``: observed information as the
         bread, first-order meat, ``test = "yuan.bentler.mplus"``; no mean structure with
-        complete data unless the syntax has ``~ 1``).
+        complete data in one group unless the syntax has ``~ 1``).
     missing : {"listwise", "fiml", "ml", "direct"}
         ``"listwise"``: rows with a missing value on a model variable are dropped (lavaan's
         default). ``"fiml"`` (or lavaan's ``"ml"``/``"direct"``): full-information ML under
@@ -102,7 +103,7 @@ def fit(
         ``se = "robust.huber.white"``, implied by ``estimator="MLR"``; the bread is the
         observed information, as lavaan sets it for robust SEs). ``"bootstrap"``:
         ordinary nonparametric bootstrap (lavaan ``se = "bootstrap"``) with percentile CIs
-        (listwise ML only).
+        (listwise ML in one group only).
     bootstrap : int, default 1000
         Number of bootstrap replications.
     seed : int or numpy.random.Generator, optional
@@ -120,16 +121,23 @@ def fit(
         Print bootstrap progress to standard error.
     group : str, optional
         Name of a column of ``data`` holding group labels: fit the model in every group
-        (lavaan ``cfa(..., group = "school")``; complete-data ML with expected-information
-        standard errors only). Groups are ordered by first appearance in the data, as lavaan;
-        rows with a missing group label are dropped. A mean structure is added (intercepts
-        free per group, latent means fixed at 0), the sample moments use divisor ``N_g`` and
-        the discrepancy is summed with weights ``N_g / N``; parameters are free in every group
-        except where the syntax shares a label (``c(a, a)*x2`` or ``a*x2`` holds that loading
-        equal across groups). The fit measures are lavaan's pooled multiple-group ones
-        (chi-square summed over groups, the multiple-group baseline, RMSEA with the
-        ``sqrt(G)`` factor, SRMR weighted by group size). Checked against lavaan with
-        ``tests/reference/sem_groups.R`` (``atol=1e-4``).
+        (lavaan ``cfa(..., group = "school")``), with every ``estimator``, ``missing`` and
+        ``se`` option except the bootstrap. Groups are ordered by first appearance in the
+        data, as lavaan; rows with a missing group label are dropped. A mean structure is
+        added (intercepts free per group, latent means fixed at 0), the sample moments use
+        divisor ``N_g`` and the discrepancy (or the FIML log-likelihood, with each group's own
+        missing-data patterns and EM saturated moments) is summed over groups; parameters are
+        free in every group except where the syntax shares a label (``c(a, a)*x2`` or ``a*x2``
+        holds that loading equal across groups). The fit measures are lavaan's pooled
+        multiple-group ones: chi-square summed over groups, the multiple-group baseline, RMSEA
+        with the ``sqrt(G)`` factor, SRMR weighted by group size; with MLR the Yuan-Bentler
+        scaling factor pooled over groups (``Σ_g [tr(B1_g A1_g⁻¹) - f_g tr(B0_g E⁻¹)] / df``,
+        Yuan & Bentler, 2000) and the ``*_scaled``/``*_robust`` indices. A group in which a
+        variable has fewer than 2 observed values (FIML) or too few rows is refused with a
+        ``DataError`` naming the group. Checked against lavaan with
+        ``tests/reference/sem_groups.R`` and ``sem_groups_robust.R`` (``atol=1e-4``; see
+        ``tests/test_sem_groups_robust.py`` for two documented loosenings). Compare nested
+        multiple-group fits with :func:`~nrel_research.sem.lrt`.
     group_equal, group_partial
         lavaan's cross-group equality constraints (``group.equal``, ``group.partial``): not
         available yet; write shared labels in the syntax instead.
@@ -179,6 +187,17 @@ def fit(
     >>> fm = mlr.fit_measures()
     >>> [round(float(fm[k]), 3) for k in ("chisq", "chisq_scaled", "cfi_robust")]
     [91.757, 97.052, 0.904]
+
+    Both at once, per school (lavaan ``cfa(..., group = "school", missing = "ml",
+    estimator = "MLR")``):
+
+    >>> hs_na["school"] = hs["school"]
+    >>> mg_mlr = sem.fit("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; "
+    ...                  "speed =~ x7 + x8 + x9", hs_na, group="school", missing="fiml",
+    ...                  estimator="MLR")
+    >>> fm = mg_mlr.fit_measures()
+    >>> [round(float(fm[k]), 3) for k in ("chisq", "chisq_scaled", "chisq_scaling_factor")]
+    [130.211, 138.108, 0.943]
     """
     estimator = check_choice(estimator, "estimator", ["ML", "MLR"], normalize=True)
     missing = check_choice(missing, "missing", ["listwise", "fiml", "ml", "direct"], normalize=True)
@@ -199,169 +218,37 @@ def fit(
                 alt="group= with shared labels in the syntax, e.g. 'f =~ x1 + c(a,a)*x2'"
             )
         )
+    opts = _Options(estimator=estimator, fiml=fiml, mlr=mlr, se=se)
     if group is not None:
-        if fiml or mlr or se not in ("standard", "none"):
+        if se == "bootstrap":
             raise NrelError(
-                "multiple-group models (group=) are available for estimator='ML', "
-                "missing='listwise' and se='standard' or 'none' only; FIML, MLR, robust and "
-                + _NOT_YET.format(alt="those options one group at a time")
+                "the bootstrap of multiple-group models (group= with se='bootstrap') "
+                + _NOT_YET.format(alt="se='standard' or se='robust'")
             )
-        return _fit_groups(model, data, group, se=se, std_lv=bool(std_lv), data_name=data_name)
+        return _fit_groups(model, data, group, opts=opts, std_lv=bool(std_lv), data_name=data_name)
     n_jobs = check_positive_int(n_jobs, "n_jobs")
     if se == "bootstrap" and bootstrap_indices is None:
         bootstrap = check_positive_int(bootstrap, "bootstrap", minimum=2)
 
     pt = parse_model(model, std_lv=bool(std_lv), meanstructure=True if fiml else "default")
     check_columns(data, pt.ov_names, data_name=data_name)
-    if (fiml or se == "robust") and pt.ov_x:
-        raise SpecificationError(
-            f"exogenous observed covariate(s) {', '.join(pt.ov_x)} with fixed.x are not "
-            "supported with missing='fiml', estimator='MLR' or se='robust'; make them random "
-            f"by adding their variances to the syntax (e.g. '{pt.ov_x[0]} ~~ "
-            f"{pt.ov_x[0]}'), or use missing='listwise' with estimator='ML'."
-        )
+    _check_fixed_x(pt, opts)
     x = _numeric_block(data, pt.ov_names, data_name)
-    p = len(pt.ov_names)
-    pats = None
-    if fiml:
-        n_seen = (~np.isnan(x)).sum(axis=0)
-        if (n_seen < 2).any():
-            col = pt.ov_names[int(np.argmin(n_seen))]
-            raise DataError(
-                f"{data_name}, column {col!r} has {int(n_seen.min())} observed value(s); FIML "
-                "needs at least 2 per variable. Drop the variable from the model or collect data."
-            )
-        with warnings.catch_warnings(record=True) as pat_warn:
-            warnings.simplefilter("always")
-            pat = missing_patterns(pd.DataFrame(x, columns=pt.ov_names), data_name=data_name)
-        n_dropped = int(pat.empty_rows.size)
-        if pat.n_obs < p + 1:
-            raise DataError(
-                f"{data_name} has {pat.n_obs} row(s) with an observed value on the model's "
-                f"{p} variables; at least {p + 1} are needed. Use more data or fewer variables."
-            )
-        pats = [pat]
-        with warnings.catch_warnings(record=True) as em_warn:
-            warnings.simplefilter("always")
-            h1 = h1_moments(pats, missing=True)
-        st = MomentStats(pat, h1[0])
-    else:
-        pat_warn = em_warn = []
-        complete = ~np.isnan(x).any(axis=1)
-        n_dropped = int((~complete).sum())
-        x = x[complete]
-        if x.shape[0] < p + 1:
-            raise DataError(
-                f"{data_name} has {x.shape[0]} complete row(s) on the model's {p} variables "
-                f"({n_dropped} dropped for missing values); at least {p + 1} are needed. Use "
-                "more data or fewer variables."
-            )
-        st = GroupStats(x)
-        if se == "robust" or mlr:
-            pats = [missing_patterns(x, data_name=data_name)]
-            h1 = h1_moments(pats, missing=False)
-    _check_singular(st, pt.ov_names, data_name)
-
-    mdl = Model(pt)
-    mdl.set_fixed_x([st.cov], [st.mean])
-    defined = DefinedParameters(mdl.table)
-    if mdl.n_unique == 0:
-        raise SpecificationError("the model has no free parameters to estimate.")
-    recorded: list[warnings.WarningMessage] = [w.message for w in (*pat_warn, *em_warn)]
-    fit_override = None
-    fit_extra = None
-    with single_threaded_blas():
-        start = start_values(mdl, [st])
-        objective = FimlObjective(mdl, pats) if fiml else None
-        info = fit_ml(mdl, [st], start, objective=objective)
-        theta = info.theta
-        fmin = info.fmin
-        vcov = None
-        e_inv = b0_groups = None
-        if se == "robust" or mlr or (fiml and se != "none"):
-            vcov, e_inv, b0_groups, singular = vcov_fiml_mlr(
-                mdl,
-                pats,
-                theta,
-                robust=se == "robust" or mlr,
-            )
-            if se == "none":
-                vcov = None
-        elif se != "none":
-            vcov, singular = _vcov_expected(mdl, [st], theta)
-        else:
-            singular = False
-        if singular:
-            recorded.append(
-                _warning(
-                    ImproperSolutionWarning,
-                    "the information matrix is singular: the model may not be identified; "
-                    "standard errors are not reliable (NaN where undefined).",
-                )
-            )
-        if fiml or mlr:
-            npar = mdl.n_unique
-            ms = mdl.meanstructure
-            ndat = p * (p + 1) // 2 + (p if ms else 0)
-            df = ndat - npar
-            baseline = baseline_for(pats, h1, ms)
-            if fiml:
-                ll = fiml_loglik_total(mdl, pats, theta)
-                chisq = 2.0 * (h1[0].loglik - ll)
-                fmin = chisq / pat.n_obs
-                fit_override = {
-                    "chisq": chisq,
-                    "baseline_chisq": baseline.chisq,
-                    "baseline_df": baseline.df,
-                    "logl": ll,
-                    "unrestricted_logl": h1[0].loglik,
-                }
-            else:
-                chisq = st.n * fmin
-            fit_extra = robust_measures(
-                mdl,
-                pats,
-                h1,
-                theta,
-                chisq=chisq,
-                df=df,
-                e_inv=e_inv,
-                b0_groups=b0_groups,
-                missing=fiml,
-                mlr=mlr,
-                baseline=baseline,
-            )
-    if not info.converged:
-        recorded.append(
-            _warning(
-                ConvergenceWarning,
-                f"the {'FIML' if fiml else 'ML'} optimizer did not converge ({info.message}; "
-                f"largest gradient {info.grad_max:.2e}); estimates are not trustworthy. Check "
-                "the model's identification and scaling, or simplify it.",
-            )
-        )
-    for msg in improper_messages(mdl, theta):
-        recorded.append(_warning(ImproperSolutionWarning, msg))
-
-    if pt.random_x:
-        recorded.append(
-            _warning(
-                NrelWarning,
-                "the syntax gives (co)variances or intercepts of exogenous covariate(s) "
-                f"{', '.join(pt.random_x)}; they are treated as random variables with free "
-                "parameters (as lavaan does). Remove those formulas to keep them fixed "
-                "(fixed.x).",
-            )
-        )
+    blk = _prepare_block(
+        x, data.index, pt.ov_names, opts=opts, where=data_name, data_name=data_name
+    )
+    core = _estimate(pt, [blk], opts)
+    recorded = list(blk.warnings)
+    recorded += _fit_warnings(core, opts, pt, group_labels=None)
 
     boot = None
     if se == "bootstrap":
         with single_threaded_blas():
             boot = run_bootstrap(
-                mdl,
-                x,
-                theta,
-                defined,
+                core.model,
+                blk.x,
+                core.theta,
+                core.defined,
                 r=bootstrap,
                 rng=check_rng(seed) if bootstrap_indices is None else None,
                 indices=bootstrap_indices,
@@ -372,33 +259,278 @@ def fit(
         for cls, msg in boot.messages():
             recorded.append(_warning(cls, msg))
 
-    result = SEMResult(
-        model=mdl,
-        stats=[st],
-        theta=theta,
-        fmin=fmin,
-        vcov=vcov,
-        defined=defined,
-        optim=info,
-        se=se,
-        boot=boot,
-        warning_messages=[str(w) for w in recorded],
-        n_dropped=n_dropped,
-        syntax=model,
-        estimator=estimator,
-        missing="ml" if fiml else "listwise",
-        fit_override=fit_override,
-        fit_extra=fit_extra,
-    )
-    used = pd.DataFrame(x, columns=pt.ov_names)
+    result = _result(core, [blk], opts, recorded, syntax=model, boot=boot)
+    used = pd.DataFrame(blk.x, columns=pt.ov_names)
     result.data = used if fiml else used.reset_index(drop=True)
     for w in recorded:
         warnings.warn(str(w), type(w), stacklevel=2)
     return result
 
 
-def _fit_groups(model, data, group, *, se, std_lv, data_name):
-    """Multiple-group complete-data ML (lavaan ``cfa(..., group = group)``, no group.equal)."""
+@dataclass(frozen=True)
+class _Options:
+    """Estimation options shared by the one- and multiple-group paths."""
+
+    estimator: str
+    fiml: bool
+    mlr: bool
+    se: str
+
+    @property
+    def robust(self) -> bool:
+        return self.se == "robust" or self.mlr
+
+
+@dataclass
+class _Block:
+    """The data of one group as the estimator sees them."""
+
+    x: np.ndarray  # rows used (complete rows; with FIML every row of the group)
+    stats: Any  # GroupStats (complete data) or MomentStats (FIML: the EM moments)
+    pat: Any = None  # MissingPatterns (FIML, or complete data with robust inference)
+    h1: Any = None  # saturated moments (EMResult)
+    n_dropped: int = 0
+    warnings: list = field(default_factory=list)
+
+
+@dataclass
+class _Core:
+    """What ``_estimate`` returns."""
+
+    model: Model
+    defined: DefinedParameters
+    optim: Any
+    theta: np.ndarray
+    fmin: float
+    vcov: np.ndarray | None
+    singular: bool
+    fit_override: dict | None
+    fit_extra: dict | None
+
+
+def _check_fixed_x(pt, opts):
+    if (opts.fiml or opts.robust) and pt.ov_x:
+        raise SpecificationError(
+            f"exogenous observed covariate(s) {', '.join(pt.ov_x)} with fixed.x are not "
+            "supported with missing='fiml', estimator='MLR' or se='robust'; make them random "
+            f"by adding their variances to the syntax (e.g. '{pt.ov_x[0]} ~~ "
+            f"{pt.ov_x[0]}'), or use missing='listwise' with estimator='ML'."
+        )
+
+
+def _prepare_block(x, index, names, *, opts, where, data_name, npar=None, label=None):
+    """Rows, sample statistics, missing-data patterns and h1 moments of one group.
+
+    ``where`` names the data (and the group) in messages; ``npar`` (multiple groups) is the
+    number of free parameters of the group, the minimum number of rows besides ``p + 1``.
+    """
+    p = len(names)
+    need = p + 1 if npar is None else max(npar, p + 1)
+    in_group = "" if label is None else " in every group"
+    prefix = "" if label is None else f"group {label!r}: "
+    if opts.fiml:
+        n_seen = (~np.isnan(x)).sum(axis=0)
+        if (n_seen < 2).any():
+            col = names[int(np.argmin(n_seen))]
+            raise DataError(
+                f"{where}, column {col!r} has {int(n_seen.min())} observed value(s); FIML "
+                f"needs at least 2 per variable{in_group}. Drop the variable from the model"
+                + (", merge small groups" if label is not None else "")
+                + " or collect data."
+            )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            pat = missing_patterns(pd.DataFrame(x, columns=names, index=index), data_name=where)
+        if pat.n_obs < need:
+            raise DataError(
+                f"{where} has {pat.n_obs} row(s) with an observed value on the model's {p} "
+                "variables"
+                + (f" but the model has {npar} free parameters per group" if label else "")
+                + f"; at least {need} are needed{in_group}. Use more data or fewer variables."
+            )
+        with warnings.catch_warnings(record=True) as em_caught:
+            warnings.simplefilter("always")
+            h1 = h1_moments([pat], missing=True)[0]
+        recorded = [type(w.message)(prefix + str(w.message)) for w in (*caught, *em_caught)]
+        blk = _Block(
+            x=x,
+            stats=MomentStats(pat, h1),
+            pat=pat,
+            h1=h1,
+            n_dropped=int(pat.empty_rows.size),
+            warnings=recorded,
+        )
+    else:
+        complete = ~np.isnan(x).any(axis=1)
+        n_dropped = int((~complete).sum())
+        xc = x[complete]
+        if xc.shape[0] < need:
+            if label is None:
+                raise DataError(
+                    f"{where} has {xc.shape[0]} complete row(s) on the model's {p} variables "
+                    f"({n_dropped} dropped for missing values); at least {need} are needed. "
+                    "Use more data or fewer variables."
+                )
+            raise DataError(
+                f"{where} has {xc.shape[0]} complete row(s) on the model's {p} variables but "
+                f"the model has {npar} free parameters per group; at least {need} complete "
+                "rows are needed in every group. Collect more data, merge small groups, or "
+                "simplify the model."
+            )
+        blk = _Block(x=xc, stats=GroupStats(xc), n_dropped=n_dropped)
+        if opts.robust:
+            blk.pat = missing_patterns(xc, data_name=where)
+            blk.h1 = h1_moments([blk.pat], missing=False)[0]
+    _check_singular(blk.stats, names, where)
+    return blk
+
+
+def _estimate(pt, blocks, opts):
+    """Estimate the model on one or more groups: the engine shared by every path of ``fit``.
+
+    Complete-data ML, FIML (``opts.fiml``), the observed-information or sandwich covariance
+    (``opts.robust``), and the pooled FIML/MLR fit statistics (chi-square against the h1 model
+    summed over groups, the multiple-group baseline, the Yuan-Bentler scaled test and the
+    robust indices), as lavaan 0.6.14 computes them.
+    """
+    stats = [b.stats for b in blocks]
+    pats = [b.pat for b in blocks] if blocks[0].pat is not None else None
+    h1 = [b.h1 for b in blocks] if blocks[0].h1 is not None else None
+    mdl = Model(pt)
+    mdl.set_fixed_x([s.cov for s in stats], [s.mean for s in stats])
+    defined = DefinedParameters(mdl.table)
+    if mdl.n_unique == 0:
+        raise SpecificationError("the model has no free parameters to estimate.")
+    fit_override = fit_extra = None
+    with single_threaded_blas():
+        start = start_values(mdl, stats)
+        objective = FimlObjective(mdl, pats) if opts.fiml else None
+        info = fit_ml(mdl, stats, start, objective=objective)
+        theta = info.theta
+        fmin = info.fmin
+        vcov = e_inv = b0_groups = None
+        singular = False
+        if opts.robust or (opts.fiml and opts.se != "none"):
+            vcov, e_inv, b0_groups, singular = vcov_fiml_mlr(mdl, pats, theta, robust=opts.robust)
+            if opts.se == "none":
+                vcov = None
+        elif opts.se != "none":
+            vcov, singular = _vcov_expected(mdl, stats, theta)
+        if opts.fiml or opts.mlr:
+            ms = mdl.meanstructure
+            ntot = sum(s.n for s in stats)
+            p = len(pt.ov_names)
+            ndat = len(blocks) * (p * (p + 1) // 2 + (p if ms else 0))
+            df = ndat - mdl.n_unique
+            baseline = baseline_for(pats, h1, ms)
+            if opts.fiml:
+                ll = fiml_loglik_total(mdl, pats, theta)
+                ull = float(sum(h.loglik for h in h1))
+                chisq = 2.0 * (ull - ll)
+                fmin = chisq / ntot
+                fit_override = {
+                    "chisq": chisq,
+                    "baseline_chisq": baseline.chisq,
+                    "baseline_df": baseline.df,
+                    "logl": ll,
+                    "unrestricted_logl": ull,
+                }
+            else:
+                chisq = ntot * fmin
+            fit_extra = robust_measures(
+                mdl,
+                pats,
+                h1,
+                theta,
+                chisq=chisq,
+                df=df,
+                e_inv=e_inv,
+                b0_groups=b0_groups,
+                missing=opts.fiml,
+                mlr=opts.mlr,
+                baseline=baseline,
+            )
+    return _Core(
+        model=mdl,
+        defined=defined,
+        optim=info,
+        theta=theta,
+        fmin=fmin,
+        vcov=vcov,
+        singular=singular,
+        fit_override=fit_override,
+        fit_extra=fit_extra,
+    )
+
+
+def _fit_warnings(core, opts, pt, *, group_labels):
+    """Non-convergence, singular information and improper solutions (per group)."""
+    out = []
+    if core.singular:
+        out.append(
+            ImproperSolutionWarning(
+                "the information matrix is singular: the model may not be identified; "
+                "standard errors are not reliable (NaN where undefined)."
+            )
+        )
+    info = core.optim
+    if not info.converged:
+        where = " in every group" if group_labels is not None else ""
+        out.append(
+            ConvergenceWarning(
+                f"the {'FIML' if opts.fiml else 'ML'} optimizer did not converge "
+                f"({info.message}; largest gradient {info.grad_max:.2e}); estimates are not "
+                f"trustworthy. Check the model's identification and scaling{where}, or "
+                "simplify it."
+            )
+        )
+    if group_labels is None:
+        out += [ImproperSolutionWarning(m) for m in improper_messages(core.model, core.theta)]
+    else:
+        for gi, lab in enumerate(group_labels):
+            for msg in improper_messages(core.model, core.theta, groups=[gi]):
+                out.append(ImproperSolutionWarning(f"group {lab!r}: {msg}"))
+    if pt.random_x:
+        out.append(
+            NrelWarning(
+                "the syntax gives (co)variances or intercepts of exogenous covariate(s) "
+                f"{', '.join(pt.random_x)}; they are treated as random variables with free "
+                "parameters (as lavaan does). Remove those formulas to keep them fixed "
+                "(fixed.x)."
+            )
+        )
+    return out
+
+
+def _result(core, blocks, opts, recorded, *, syntax, boot=None, **kw):
+    result = SEMResult(
+        model=core.model,
+        stats=[b.stats for b in blocks],
+        theta=core.theta,
+        fmin=core.fmin,
+        vcov=core.vcov,
+        defined=core.defined,
+        optim=core.optim,
+        se=opts.se,
+        boot=boot,
+        warning_messages=[str(w) for w in recorded],
+        n_dropped=sum(b.n_dropped for b in blocks) + kw.pop("n_extra_dropped", 0),
+        syntax=syntax,
+        estimator=opts.estimator,
+        missing="ml" if opts.fiml else "listwise",
+        fit_override=core.fit_override,
+        fit_extra=core.fit_extra,
+        **kw,
+    )
+    # per group: missing-data patterns and saturated (h1) moments, for the robust tests of
+    # sem.lrt (None for complete-data ML without robust inference)
+    result._pats = [b.pat for b in blocks] if blocks[0].pat is not None else None
+    result._h1 = [b.h1 for b in blocks] if blocks[0].h1 is not None else None
+    return result
+
+
+def _fit_groups(model, data, group, *, opts, std_lv, data_name):
+    """Multiple-group fit (lavaan ``cfa(..., group = group)``): ML/FIML, ML/MLR, any SEs."""
     if not isinstance(group, str):
         raise NrelError(f"group={group!r} is not valid; give the name of a column of {data_name}.")
     check_columns(data, [group], data_name=data_name)
@@ -412,86 +544,44 @@ def _fit_groups(model, data, group, *, se, std_lv, data_name):
     ngroups = len(labels)
     pt = parse_model(model, std_lv=std_lv, ngroups=ngroups, meanstructure=True)
     check_columns(data, pt.ov_names, data_name=data_name)
+    _check_fixed_x(pt, opts)
     x_all = _numeric_block(data, pt.ov_names, data_name)
-    p = len(pt.ov_names)
     free_rows = pt.table[pt.table["free"] > 0]
-    n_dropped = int(gcol.isna().sum())
-    stats, blocks = [], []
     gvals = gcol.to_numpy()
+    blocks = []
     for gi, lab in enumerate(labels):
-        xg = x_all[gvals == lab]
-        complete = ~np.isnan(xg).any(axis=1)
-        n_dropped += int((~complete).sum())
-        xg = xg[complete]
-        npar_g = int((free_rows["group"] == gi + 1).sum())
-        need = max(npar_g, p + 1)
-        if xg.shape[0] < need:
-            raise DataError(
-                f"{data_name}, column {group!r}, group {lab!r} has {xg.shape[0]} complete "
-                f"row(s) on the model's {p} variables but the model has {npar_g} free "
-                f"parameters per group; at least {need} complete rows are needed in every "
-                "group. Collect more data, merge small groups, or simplify the model."
-            )
-        st = GroupStats(xg)
-        _check_singular(st, pt.ov_names, f"{data_name} (group {lab!r})")
-        stats.append(st)
-        blocks.append(pd.DataFrame(xg, columns=pt.ov_names).assign(**{group: lab}))
-
-    mdl = Model(pt)
-    mdl.set_fixed_x([s.cov for s in stats], [s.mean for s in stats])
-    defined = DefinedParameters(mdl.table)
-    recorded: list[Warning] = []
-    with single_threaded_blas():
-        info = fit_ml(mdl, stats, start_values(mdl, stats))
-        theta = info.theta
-        vcov = None
-        singular = False
-        if se != "none":
-            vcov, singular = _vcov_expected(mdl, stats, theta)
-    if singular:
-        recorded.append(
-            ImproperSolutionWarning(
-                "the information matrix is singular: the model may not be identified; "
-                "standard errors are not reliable (NaN where undefined)."
-            )
+        sel = gvals == lab
+        blk = _prepare_block(
+            x_all[sel],
+            data.index[sel],
+            pt.ov_names,
+            opts=opts,
+            where=f"{data_name}, column {group!r}, group {lab!r}",
+            data_name=data_name,
+            npar=int((free_rows["group"] == gi + 1).sum()),
+            label=lab,
         )
-    if not info.converged:
-        recorded.append(
-            ConvergenceWarning(
-                f"the ML optimizer did not converge ({info.message}; largest gradient "
-                f"{info.grad_max:.2e}); estimates are not trustworthy. Check the model's "
-                "identification and scaling in every group, or simplify it."
-            )
-        )
-    for gi, lab in enumerate(labels):
-        for msg in improper_messages(mdl, theta, groups=[gi]):
-            recorded.append(ImproperSolutionWarning(f"group {lab!r}: {msg}"))
-    if pt.random_x:
-        recorded.append(
-            NrelWarning(
-                "the syntax gives (co)variances or intercepts of exogenous covariate(s) "
-                f"{', '.join(pt.random_x)}; they are treated as random variables with free "
-                "parameters (as lavaan does). Remove those formulas to keep them fixed "
-                "(fixed.x)."
-            )
-        )
-    result = SEMResult(
-        model=mdl,
-        stats=stats,
-        theta=theta,
-        fmin=info.fmin,
-        vcov=vcov,
-        defined=defined,
-        optim=info,
-        se=se,
-        boot=None,
-        warning_messages=[str(w) for w in recorded],
-        n_dropped=n_dropped,
+        blocks.append(blk)
+    core = _estimate(pt, blocks, opts)
+    recorded = [w for b in blocks for w in b.warnings]
+    recorded += _fit_warnings(core, opts, pt, group_labels=labels)
+    result = _result(
+        core,
+        blocks,
+        opts,
+        recorded,
         syntax=model,
+        n_extra_dropped=int(gcol.isna().sum()),
         group_labels=labels,
         group=group,
     )
-    result.data = pd.concat(blocks, ignore_index=True)
+    result.data = pd.concat(
+        [
+            pd.DataFrame(b.x, columns=pt.ov_names).assign(**{group: lab})
+            for b, lab in zip(blocks, labels, strict=True)
+        ],
+        ignore_index=True,
+    )
     for w in recorded:
         warnings.warn(str(w), type(w), stacklevel=3)
     return result
