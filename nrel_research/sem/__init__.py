@@ -2,18 +2,15 @@
 
 A generic engine (it knows nothing of N-REL): :func:`fit` estimates CFA/SEM models written in
 lavaan syntax by normal-theory maximum likelihood (listwise or FIML with missing values; ML or
-robust MLR) and returns a :class:`SEMResult` with ``estimates()``, ``fit_measures()``,
-``modification_indices()``, ``implied_cov()`` and ``summary()``; :func:`score_test` and
-:func:`wald_test` test equality constraints (lavaan's ``lavTestScore``/``lavTestWald``);
+robust MLR; one or several groups) and returns a :class:`SEMResult` with ``estimates()``,
+``fit_measures()``, ``modification_indices()``, ``implied_cov()`` and ``summary()``;
+:func:`standardized_solution` adds delta-method SEs of the standardized solution;
+:func:`lrt` compares nested fits (lavaan's ``lavTestLRT``), :func:`score_test` and
+:func:`wald_test` test equality constraints (``lavTestScore``/``lavTestWald``);
 :func:`reliability`, :func:`htmt` and :func:`fornell_larcker` assess a measurement model and
 :func:`plot_path_diagram` draws it. Numbers are checked against lavaan 0.6.14 and semTools 0.5-6
-(``tests/reference/sem_ml.R``, ``sem_missing_robust.R``, ``sem_integrate.R``, ``validity.R``,
-``sem_score_wald.R``).
-``modification_indices()``, ``implied_cov()`` and ``summary()``; :func:`reliability`,
-:func:`htmt` and :func:`fornell_larcker` assess a measurement model and
-:func:`plot_path_diagram` draws it; :func:`lrt` compares nested fits (lavaan's ``lavTestLRT``).
-Numbers are checked against lavaan 0.6.14 and semTools 0.5-6 (``tests/reference/sem_ml.R``,
-``sem_missing_robust.R``, ``sem_integrate.R``, ``sem_groups.R``, ``sem_groups_robust.R``,
+(``tests/reference/sem_ml.R``, ``sem_missing_robust.R``, ``sem_integrate.R``,
+``sem_groups.R``, ``sem_groups_robust.R``, ``sem_score_wald.R``, ``sem_standardized.R``,
 ``validity.R``).
 
 Examples
