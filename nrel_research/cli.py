@@ -307,6 +307,46 @@ def _code_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- nrel report --------------------------------------------------------------------------
+def _report_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--responses",
+        help="survey export (CSV, XLSX, SPSS, Qualtrics, LimeSurvey, Kobo); default: the "
+        "bundled simulated study",
+    )
+    p.add_argument("--posts", help="coded posts (CSV) for the post-level analysis")
+    p.add_argument(
+        "--source",
+        default="auto",
+        help="format of --responses (default: guessed from the file; see read_responses)",
+    )
+    p.add_argument("--out", default="reports/study", help="output folder (default: reports/study)")
+    p.add_argument("--estimator", choices=["MLR", "ML"], default="MLR")
+    p.add_argument("--missing", choices=["fiml", "listwise"], default="fiml")
+    p.add_argument("--seed", type=int, default=20160311)
+    p.add_argument("--quiet", action="store_true", help="no progress messages")
+
+
+def _report_run(args: argparse.Namespace) -> int:
+    from .analysis import run_study
+    from .report import write_report
+
+    say = (lambda _m: None) if args.quiet else (lambda m: print(m, file=sys.stderr))
+    study = run_study(
+        args.responses,
+        posts=args.posts,
+        source=args.source,
+        estimator=args.estimator,
+        missing=args.missing,
+        seed=args.seed,
+        progress=say,
+    )
+    path = write_report(study, args.out, progress=say)
+    print(study.summary())
+    print(f"report: {path}")
+    return 0
+
+
 COMMANDS: list[Command] = [
     Command(
         "framework",
@@ -331,6 +371,13 @@ COMMANDS: list[Command] = [
         "content analysis: coder manual, coding sheet, reliability, automatic coding",
         _code_args,
         _code_run,
+    ),
+    Command(
+        "report",
+        "run the N-REL study (validation -> cleaning -> measurement -> structural -> "
+        "propositions) and write an HTML report with CSV tables",
+        _report_args,
+        _report_run,
     ),
 ]
 

@@ -142,6 +142,10 @@ def test_controls_extra_paths_and_covariances():
     allc = build_model(actions=["E2"], controls=["log_employees"], control_targets="endogenous")
     assert ("E2", "log_employees") in _regressions(allc.syntax)
     assert spec.observed[-2:] == ["log_employees", "log_firm_age"]
+    rnd = build_model(actions=["E2"], controls=["log_employees", "log_firm_age"], fixed_x=False)
+    lines = rnd.syntax.splitlines()
+    assert "log_employees ~~ log_employees + log_firm_age" in lines
+    assert "log_firm_age ~~ log_firm_age" in lines
 
 
 def test_reproduces_the_simulators_generating_structure():

@@ -10,7 +10,9 @@ engine (:mod:`nrel_research.sem`); the report and the CLI build on it.
   comparisons, multiplicity control across the propositions;
 - :func:`path_evidence` and :func:`propositions_table` judge the evidence on P1-P8 by the
   pre-registered rules of ``verdict_rules.yaml`` (:func:`load_rules`), which
-  :func:`preregistration_markdown` prints in the pre-registration template.
+  :func:`preregistration_markdown` prints in the pre-registration template;
+- :func:`run_study` runs the whole test (import -> validation -> cleaning -> measurement ->
+  structural -> propositions) and returns a :class:`StudyResult`.
 """
 
 from .guardrails import (
@@ -30,15 +32,18 @@ from .propositions import (
     propositions_table,
 )
 from .specification import DEFAULT_ANTECEDENTS, DEFAULT_OUTCOMES, ModelSpec, build_model
+from .study import STUDY_STEPS, StudyResult, run_study
 
 __all__: list[str] = [
     "DEFAULT_ANTECEDENTS",
     "DEFAULT_OUTCOMES",
     "ISIC_BROAD_GROUPS",
+    "STUDY_STEPS",
     "Evidence",
     "ModelSpec",
     "Rules",
     "SampleSizeWarning",
+    "StudyResult",
     "adjust_pvalues",
     "build_model",
     "free_parameters_per_group",
@@ -47,5 +52,6 @@ __all__: list[str] = [
     "path_evidence",
     "preregistration_markdown",
     "propositions_table",
+    "run_study",
     "sector_design",
 ]

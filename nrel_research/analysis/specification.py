@@ -186,6 +186,7 @@ def build_model(
     residual_covariances: Sequence[tuple[str, str]] = (),
     market_type: str | None = None,
     formative: str = "reflective",
+    fixed_x: bool = True,
 ) -> ModelSpec:
     """Generate the lavaan model of an N-REL study from the item bank and the framework.
 
@@ -235,6 +236,11 @@ def build_model(
         checked in a report); ``"composite"`` enters them as unit-weighted means of their
         items (observed, no measurement error: their paths are attenuated);
         ``"error"`` refuses them.
+    fixed_x : bool, default True
+        Treat the controls as fixed exogenous covariates (lavaan ``fixed.x``). ``False``
+        declares their variances and covariances (``c ~~ c``), making them random
+        variables, which FIML and MLR require in :func:`nrel_research.sem.fit` (and which
+        lets FIML use firms whose control value is missing).
 
     Returns
     -------
@@ -433,6 +439,10 @@ def build_model(
                 continue
             paths.append((lhs, "~", r, "user"))
     covs = []
+    if not fixed_x:
+        for i, a in enumerate(controls_t):
+            for b in controls_t[i:]:
+                covs.append((a, "~~", b, "control"))
     for pair in residual_covariances:
         a, b = pair
         for name in (a, b):

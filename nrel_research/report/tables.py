@@ -52,6 +52,8 @@ BOUNDED = frozenset(
         "delta_rmsea",
         "delta_srmr",
         "r2",
+        "beta_ci_lower",
+        "beta_ci_upper",
     }
 )
 _INTEGER = frozenset({"df", "n", "npar", "ntotal", "n_items", "df_diff"})

@@ -1,0 +1,344 @@
+"""The whole empirical test of N-REL on one data set, step by step.
+
+:func:`run_study` runs import -> validation -> cleaning -> measurement model -> structural
+model -> propositions on a survey export (or the bundled simulated study) and returns a
+:class:`StudyResult` holding every intermediate result, the tidy tables of the report and
+the evidence on each proposition; :func:`nrel_research.report.write_report` turns it into a
+self-contained HTML report with the tables as CSV, and ``nrel report`` does both from the
+command line.
+
+Design decisions (stated in the result's ``notes``):
+
+* one key informant per firm: rows with ``second_informant == 1`` are kept aside (they serve
+  inter-rater checks, not the structural estimates, whose rows must be independent);
+* estimator MLR with FIML by default (Likert answers are not normal; answers are missing);
+  controls are then random variables (``fixed_x=False`` in :func:`build_model`);
+* the model is the pooled model of :func:`build_model` (nine shared action types; E7 only
+  within B2B and mixed firms);
+* ``log_employees = log(employees)`` and ``log_firm_age = log(1 + firm_age)`` are derived
+  when those answers are present.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import sem
+from .._validation import check_choice
+from ..data import clean as _clean
+from ..data import load_bundled_study, read_responses, validate
+from ..data.clean import CleaningResult
+from ..exceptions import DataError, NrelError
+from ..instruments import Instrument
+from .propositions import Evidence, path_evidence, propositions_table
+from .specification import ModelSpec, build_model
+
+__all__ = ["STUDY_STEPS", "StudyResult", "run_study"]
+
+#: The steps of :func:`run_study`, in order (reported to ``progress``).
+STUDY_STEPS = ("import", "validation", "cleaning", "measurement", "structural", "propositions")
+
+#: Outcomes of the default study model: performance (P3) and alignment (P7).
+STUDY_OUTCOMES = (
+    "marketing_performance",
+    "customer_relationship_performance",
+    "strategy_action_alignment",
+)
+
+
+@dataclass
+class StudyResult:
+    """Everything :func:`run_study` produced.
+
+    Attributes
+    ----------
+    settings : dict
+        The arguments of the run (estimator, missing, seed, model options, source).
+    import_report : pandas.DataFrame or None
+        :func:`nrel_research.data.read_responses`'s column report (None for a DataFrame).
+    validation : pandas.DataFrame
+        :func:`nrel_research.data.validate`'s report (one row per problem).
+    cleaning : CleaningResult
+    data : pandas.DataFrame
+        The analysis rows: key informants after cleaning, reverse-keyed, with the derived
+        control variables.
+    spec : ModelSpec
+    measurement, structural : SEMResult
+        The CFA and the structural model.
+    evidence : list of Evidence
+        One record per proposition tested.
+    tables : dict of str -> pandas.DataFrame
+        The analysis tables (propositions and their paths, reliability, HTMT, data-quality
+        summaries); :func:`nrel_research.report.study_tables` adds the publication tables
+        of the fitted models.
+    notes : list of str
+        Modelling decisions and caveats to report.
+    timings : dict of str -> float
+        Seconds per step.
+    """
+
+    settings: dict
+    import_report: pd.DataFrame | None
+    validation: pd.DataFrame
+    cleaning: CleaningResult
+    data: pd.DataFrame
+    spec: ModelSpec
+    measurement: sem.SEMResult
+    structural: sem.SEMResult
+    evidence: list[Evidence]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    posts: pd.DataFrame | None = None
+
+    def propositions(self) -> pd.DataFrame:
+        """Return the propositions table (:func:`propositions_table` of :attr:`evidence`)."""
+        return self.tables["propositions"]
+
+    def summary(self) -> str:
+        """Return a short text summary of the run."""
+        fm = self.structural.fit_measures()
+        lines = [
+            f"N-REL study: {self.cleaning.rows_in} responses in, {self.cleaning.rows_out} after "
+            f"cleaning, {len(self.data)} key informants analysed",
+            f"structural model: {self.settings['estimator']}, missing={self.settings['missing']}; "
+            f"CFI {_pick(fm, 'cfi'):.3f}, RMSEA {_pick(fm, 'rmsea'):.3f}, SRMR {fm['srmr']:.3f}",
+            "propositions:",
+        ]
+        for r in self.propositions().itertuples():
+            lines.append(f"  {r.proposition}: {r.verdict} (p adj = {r.pvalue_adjusted:.3g})")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"<StudyResult: {len(self.data)} firms, {len(self.evidence)} propositions tested, "
+            f"{len(self.tables)} tables>"
+        )
+
+
+def _pick(fm: pd.Series, key: str) -> float:
+    """Return the robust version of a fit index when the estimator gives one."""
+    robust = fm.get(f"{key}_robust", np.nan)
+    return float(robust) if np.isfinite(robust) else float(fm[key])
+
+
+def _derive_controls(df: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    out = df.copy()
+    if "employees" in out.columns:
+        emp = pd.to_numeric(out["employees"], errors="coerce").astype(float)
+        bad = emp.notna() & (emp <= 0)
+        if bad.any():
+            notes.append(
+                f"{int(bad.sum())} firm(s) report 0 or fewer employees; log_employees is "
+                "missing for them."
+            )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["log_employees"] = np.where(emp > 0, np.log(emp), np.nan)
+    if "firm_age" in out.columns:
+        age = pd.to_numeric(out["firm_age"], errors="coerce").astype(float)
+        with np.errstate(invalid="ignore"):
+            out["log_firm_age"] = np.where(age >= 0, np.log1p(age), np.nan)
+    return out
+
+
+def _fit(model: str, data: pd.DataFrame, settings: dict, what: str, notes: list[str]):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = sem.fit(model, data, estimator=settings["estimator"], missing=settings["missing"])
+    for w in caught:
+        if issubclass(w.category, Warning) and "treated as random" not in str(w.message):
+            notes.append(f"{what}: {w.message}")
+    return res
+
+
+def run_study(
+    responses: str | PathLike[str] | pd.DataFrame | None = None,
+    *,
+    posts: str | PathLike[str] | pd.DataFrame | None = None,
+    instrument: Instrument | None = None,
+    source: str = "auto",
+    estimator: str = "MLR",
+    missing: str = "fiml",
+    outcomes=STUDY_OUTCOMES,
+    controls=("log_employees",),
+    model_options: Mapping | None = None,
+    clean_options: Mapping | None = None,
+    seed: int = 20160311,
+    progress: Callable[[str], None] | None = None,
+) -> StudyResult:
+    """Run the empirical test of N-REL on a survey data set.
+
+    Parameters
+    ----------
+    responses : path, DataFrame or None
+        A survey export (any format :func:`nrel_research.data.read_responses` reads), a
+        DataFrame keyed by data-dictionary names, or None for the bundled simulated study.
+    posts : path, DataFrame or None
+        Coded posts (for the post-level proposition P8, when available); with
+        ``responses=None`` the bundled study's posts are used.
+    instrument : Instrument, optional
+        The instrument the data were collected with (default: the full bundled one).
+    source : str, default "auto"
+        Export format of ``responses`` (see ``read_responses``).
+    estimator : {"MLR", "ML"}, default "MLR"
+    missing : {"fiml", "listwise"}, default "fiml"
+    outcomes : sequence of str
+        Outcome constructs of the structural model.
+    controls : sequence of str
+        Control columns (derived ``log_employees``/``log_firm_age`` or columns of the data).
+    model_options : mapping, optional
+        Further :func:`build_model` arguments (e.g. ``actions=``, ``antecedents=``).
+    clean_options : mapping, optional
+        Further :func:`nrel_research.data.clean` arguments.
+    seed : int
+        For the stochastic steps (bootstrap, Monte Carlo); recorded in the settings.
+    progress : callable, optional
+        Called with a message at the start of every step (e.g. ``print``).
+
+    Returns
+    -------
+    StudyResult
+
+    Raises
+    ------
+    DataError
+        Unreadable or invalid data, no consenting key informants, missing model columns.
+
+    Examples
+    --------
+    >>> from nrel_research.analysis import run_study
+    >>> study = run_study(outcomes=["marketing_performance"], controls=(),
+    ...                   model_options={"actions": ["R2", "E6"],
+    ...                                  "antecedents": ["transactional_orientation"]},
+    ...                   estimator="ML")
+    >>> study.propositions()[["proposition", "verdict"]]
+      proposition    verdict
+    0          P1  supported
+    1          P3  supported
+    """
+    estimator = check_choice(estimator, "estimator", ["MLR", "ML"], normalize=True)
+    missing = check_choice(missing, "missing", ["fiml", "listwise"], normalize=True)
+    say = progress or (lambda _msg: None)
+    notes: list[str] = []
+    timings: dict[str, float] = {}
+    settings = {
+        "estimator": estimator,
+        "missing": missing,
+        "seed": seed,
+        "outcomes": list(outcomes),
+        "controls": list(controls),
+        "model_options": dict(model_options or {}),
+        "clean_options": dict(clean_options or {}),
+    }
+
+    def step(name):
+        say(f"[{STUDY_STEPS.index(name) + 1}/{len(STUDY_STEPS)}] {name}")
+        return time.perf_counter()
+
+    t0 = step("import")
+    import_report = None
+    bundled_posts = None
+    if responses is None:
+        study = load_bundled_study(instrument=instrument)
+        df = study.responses
+        import_report = study.import_report
+        bundled_posts = study.posts
+        settings["source"] = "bundled simulated study (data/simulated/)"
+    elif isinstance(responses, pd.DataFrame):
+        df = responses
+        settings["source"] = "DataFrame"
+    else:
+        path = Path(responses)
+        df, import_report = read_responses(path, instrument, source)
+        settings["source"] = path.name
+    posts_df = bundled_posts if posts is None else posts
+    if posts is not None and not isinstance(posts, pd.DataFrame):
+        posts_df = pd.read_csv(posts)
+    timings["import"] = time.perf_counter() - t0
+
+    t0 = step("validation")
+    validation = validate(df, instrument)
+    timings["validation"] = time.perf_counter() - t0
+
+    t0 = step("cleaning")
+    cleaning = _clean(df, instrument, **(clean_options or {}))
+    data = cleaning.data
+    if "second_informant" in data.columns:
+        second = pd.to_numeric(data["second_informant"], errors="coerce").eq(1)
+        if second.any():
+            notes.append(
+                f"{int(second.sum())} second-informant response(s) kept aside: the models use "
+                "one key informant per firm (independent rows)."
+            )
+        data = data[~second.to_numpy()]
+    if data.empty:
+        raise DataError(
+            "no key-informant response is left after cleaning; check the consent column and "
+            "the cleaning settings (clean_options)."
+        )
+    data = _derive_controls(data, notes)
+    timings["cleaning"] = time.perf_counter() - t0
+
+    t0 = step("measurement")
+    options = {"outcomes": list(outcomes), "controls": list(controls), **(model_options or {})}
+    options.setdefault("fixed_x", not (missing == "fiml" or estimator == "MLR"))
+    spec = build_model(instrument, **options) if instrument is not None else build_model(**options)
+    notes.extend(spec.notes)
+    prepared = spec.prepare(data)
+    measurement = _fit(spec.cfa_syntax, prepared, settings, "measurement model", notes)
+    timings["measurement"] = time.perf_counter() - t0
+
+    t0 = step("structural")
+    structural = _fit(spec.syntax, prepared, settings, "structural model", notes)
+    timings["structural"] = time.perf_counter() - t0
+
+    t0 = step("propositions")
+    evidence = []
+    for pid in ("P1", "P2", "P3", "P6", "P7"):
+        paths = spec.paths[(spec.paths["source"] == pid) & (spec.paths["op"] == "~")]
+        if len(paths):
+            evidence.append(path_evidence(structural, paths, pid))
+    if not evidence:
+        raise NrelError(
+            "the model tests no proposition (no path comes from P1-P3, P6 or P7); add "
+            "constructs to the model."
+        )
+    tables = {
+        "propositions": propositions_table(evidence),
+        "reliability": sem.reliability(measurement),
+        "htmt": sem.htmt(spec.cfa_syntax, prepared),
+        "cleaning_steps": cleaning.report,
+        "exclusions": cleaning.exclusions,
+        "validation": validation,
+        "early_late": cleaning.early_late,
+    }
+    if tables["propositions"].attrs.get("paths") is not None:
+        tables["proposition_paths"] = tables["propositions"].attrs["paths"]
+    timings["propositions"] = time.perf_counter() - t0
+    notes.append(
+        "Results are associations in cross-sectional survey data; they do not establish that "
+        "an action causes performance."
+    )
+    return StudyResult(
+        settings=settings,
+        import_report=import_report,
+        validation=validation,
+        cleaning=cleaning,
+        data=data,
+        spec=spec,
+        measurement=measurement,
+        structural=structural,
+        evidence=evidence,
+        tables=tables,
+        notes=notes,
+        timings=timings,
+        posts=posts_df,
+    )
