@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .exceptions import DataError, NrelError
+from .exceptions import DataError, FrameworkError, NrelError
 
 __all__ = [
     "check_choice",
@@ -198,3 +198,26 @@ def check_rng(seed: Any, name: str = "seed") -> np.random.Generator:
             "or a numpy.random.Generator."
         )
     return np.random.default_rng(int(seed))
+
+
+def lookup(items: Iterable[Any], attr: str, key: Any, what: str, *, casefold: bool = False):
+    """Return the item whose ``attr`` equals ``key``, or raise a :class:`FrameworkError`.
+
+    The message lists the valid values. With ``casefold=True`` the comparison ignores case
+    and surrounding white space (framework codes such as ``"e7"``).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> lookup([NS(code="R1"), NS(code="E7")], "code", "e7", "action code", casefold=True).code
+    'E7'
+    """
+    items = list(items)
+    if isinstance(key, str):
+        wanted = key.strip().casefold() if casefold else key
+        for item in items:
+            value = getattr(item, attr)
+            if (value.casefold() if casefold else value) == wanted:
+                return item
+    valid = ", ".join(getattr(i, attr) for i in items)
+    raise FrameworkError(f"unknown {what} {key!r}; valid: {valid}.")

@@ -11,6 +11,7 @@ from typing import Literal
 
 import pandas as pd
 
+from .._validation import lookup
 from ..exceptions import FrameworkError
 
 __all__ = [
@@ -269,27 +270,27 @@ class Framework:
         FrameworkError
             If no action has that code; the message lists the valid codes.
         """
-        return _lookup(self.actions, "code", code, "action code")
+        return lookup(self.actions, "code", code, "action code", casefold=True)
 
     def category(self, code: str) -> Category:
         """Return the category with ``code`` (``"R"``, ``"E"`` or ``"L"``)."""
-        return _lookup(self.categories, "code", code, "category code")
+        return lookup(self.categories, "code", code, "category code", casefold=True)
 
     def network_dimension(self, id: str) -> NetworkDimension:
         """Return the network dimension ``id`` (size, connections, distributions, ...)."""
-        return _lookup(self.network_dimensions, "id", id, "network dimension")
+        return lookup(self.network_dimensions, "id", id, "network dimension", casefold=True)
 
     def proposition(self, id: str) -> Proposition:
         """Return the proposition ``id`` (``"P1"`` ... ``"P8"``)."""
-        return _lookup(self.propositions, "id", id, "proposition")
+        return lookup(self.propositions, "id", id, "proposition", casefold=True)
 
     def construct(self, id: str) -> Construct:
         """Return the non-taxonomy construct ``id`` (e.g. ``"marketing_performance"``)."""
-        return _lookup(self.constructs, "id", id, "construct")
+        return lookup(self.constructs, "id", id, "construct", casefold=True)
 
     def reference(self, key: str) -> Reference:
         """Return the bibliographic reference ``key`` (e.g. ``"ananda2016"``)."""
-        return _lookup(self.references, "key", key, "reference key")
+        return lookup(self.references, "key", key, "reference key", casefold=True)
 
     def actions_in(self, category: str) -> tuple[ActionType, ...]:
         """Return the action types of one category, in framework order."""
@@ -470,13 +471,3 @@ class Framework:
             f"{len(self.actions)} action types, {len(self.network_dimensions)} network "
             f"dimensions, {len(self.propositions)} propositions>"
         )
-
-
-def _lookup(items, attr: str, key: str, what: str):
-    if isinstance(key, str):
-        wanted = key.strip().casefold()
-        for item in items:
-            if getattr(item, attr).casefold() == wanted:
-                return item
-    valid = ", ".join(getattr(i, attr) for i in items)
-    raise FrameworkError(f"unknown {what} {key!r}; valid: {valid}.")

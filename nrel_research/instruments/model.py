@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .._validation import lookup
 from ..exceptions import FrameworkError
 
 __all__ = [
@@ -224,23 +225,23 @@ class ItemBank:
     # -- lookups ---------------------------------------------------------------------
     def item(self, id: str) -> Item:
         """Return the item ``id``."""
-        return _lookup(self.items, id, "item id")
+        return lookup(self.items, "id", id, "item id")
 
     def construct(self, id: str) -> Construct:
         """Return the construct ``id``."""
-        return _lookup(self.constructs, id, "construct")
+        return lookup(self.constructs, "id", id, "construct")
 
     def scale(self, id: str) -> Scale:
         """Return the scale or choice list ``id``."""
-        return _lookup(self.scales, id, "scale")
+        return lookup(self.scales, "id", id, "scale")
 
     def language(self, code: str) -> Language:
         """Return the language ``code`` (e.g. ``"fa"``)."""
-        return _lookup(self.languages, code, "language", attr="code")
+        return lookup(self.languages, "code", code, "language")
 
     def block(self, id: str) -> Block:
         """Return the block ``id``."""
-        return _lookup(self.blocks, id, "block")
+        return lookup(self.blocks, "id", id, "block")
 
     def items_of(self, construct: str) -> tuple[Item, ...]:
         """Return the items of one construct, in item-bank order."""
@@ -359,11 +360,3 @@ class ItemBank:
             f"<ItemBank: {len(self.items)} items, {len(self.constructs)} constructs, "
             f"{len(self.blocks)} blocks, languages {', '.join(lg.code for lg in self.languages)}>"
         )
-
-
-def _lookup(items, key: str, what: str, attr: str = "id"):
-    for item in items:
-        if getattr(item, attr) == key:
-            return item
-    valid = ", ".join(getattr(i, attr) for i in items)
-    raise FrameworkError(f"unknown {what} {key!r}; valid: {valid}.")
