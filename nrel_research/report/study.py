@@ -92,7 +92,9 @@ def coefficient_plot(
         t["_label"] = [" <- ".join(map(str, row)) for row in t[list(label)].itertuples(index=False)]
     labels = list(dict.fromkeys(t["_label"]))
     levels = list(dict.fromkeys(t[hue])) if hue else [None]
-    height = max(2.5, 0.32 * len(labels) * max(1, len(levels)) + 1.0)
+    # rows are dodged only when a label occurs under several hue levels (e.g. groups)
+    dodge = bool(hue) and bool(t.groupby("_label")[hue].nunique().gt(1).any())
+    height = max(2.5, 0.3 * len(labels) * (len(levels) if dodge else 1) ** 0.5 + 1.0)
     if ax is None:
         fig, ax = plt.subplots(figsize=(7.5, height))
     else:
@@ -102,7 +104,8 @@ def coefficient_plot(
     for k, level in enumerate(levels):
         part = t if level is None else t[t[hue] == level]
         ys = np.array([labels.index(v) for v in part["_label"]], dtype=float)
-        ys = ys - 0.4 + width * (k + 0.5)
+        if dodge:
+            ys = ys - 0.4 + width * (k + 0.5)
         est = part[estimate].to_numpy(float)
         err = np.vstack([est - part[lower].to_numpy(float), part[upper].to_numpy(float) - est])
         ax.errorbar(

@@ -56,7 +56,9 @@ BOUNDED = frozenset(
         "beta_ci_upper",
     }
 )
-_INTEGER = frozenset({"df", "n", "npar", "ntotal", "n_items", "df_diff"})
+_INTEGER = frozenset(
+    {"df", "n", "npar", "ntotal", "n_items", "df_diff", "n_paths", "n_expected", "n_opposite"}
+)
 
 
 def _check_result(result, what="result"):
