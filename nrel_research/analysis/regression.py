@@ -179,9 +179,26 @@ def _rank_check(X: pd.DataFrame) -> None:
 # --------------------------------------------------------------------------------------
 
 
+def _cluster_level_terms(X: np.ndarray, codes: np.ndarray, G: int, names: list[str]) -> list[str]:
+    """Columns constant within clusters, when the model spans all cluster indicators."""
+    n = X.shape[0]
+    D = np.zeros((n, G))
+    D[np.arange(n), codes] = 1.0
+    rank_x = np.linalg.matrix_rank(X)
+    if np.linalg.matrix_rank(np.hstack([X, D])) > rank_x:
+        return []
+    out = []
+    for j, nm in enumerate(names):
+        col = X[:, j]
+        means = np.bincount(codes, weights=col, minlength=G) / np.bincount(codes, minlength=G)
+        if np.allclose(col, means[codes], rtol=0, atol=1e-12 * max(1.0, np.abs(col).max())):
+            out.append(nm)
+    return out
+
+
 def _wild_weights(G: int, n_boot: int, kind: str, rng: np.random.Generator) -> np.ndarray:
     """G x B matrix of bootstrap weights; all 2^G sign patterns when they are few."""
-    if kind == "rademacher" and 2**G <= n_boot:
+    if kind == "rademacher" and n_boot >= 2**G:
         return np.array(list(itertools.product([-1.0, 1.0], repeat=G))).T
     if kind == "rademacher":
         return rng.choice([-1.0, 1.0], size=(G, n_boot))
@@ -198,7 +215,7 @@ class _WildTest:
     """
 
     def __init__(self, X, y, D, k, b_k, se_k, adj, V):
-        n, p = X.shape
+        p = X.shape[1]
         xtxi = np.linalg.inv(X.T @ X)
         q = X @ xtxi[k]  # b_k = q'y
         others = [j for j in range(p) if j != k]
@@ -548,13 +565,13 @@ class RegressionSummary:
         return lines
 
     def as_text(self) -> str:
-        """The summary as plain text."""
+        """Return the summary as plain text."""
         tab = self.coefficients.copy()
         body = tab.to_string(index=False, float_format=lambda v: f"{v:.4f}")
         return "\n".join([*self._header(), "", body])
 
     def as_html(self) -> str:
-        """The summary as an HTML fragment."""
+        """Return the summary as an HTML fragment."""
         import html
 
         head = "".join(f"<p>{html.escape(line)}</p>" for line in self._header())
@@ -744,9 +761,9 @@ def regress(
     (600, 'HC3')
     >>> tab = res.coefficients().set_index("term")
     >>> round(float(tab.loc["E1", "estimate"]), 3), round(float(tab.loc["E1", "se"]), 3)
-    (0.103, 0.039)
-    >>> res.vif().set_index("term").loc["C(sector)", "df"]
-    np.int64(6)
+    (0.116, 0.04)
+    >>> res.vif().set_index("term").loc["C(sector)", ["df", "vif"]].round(3).tolist()
+    [6.0, 1.333]
 
     Seven sectors are too few clusters for CR1; the wild cluster bootstrap is the tool:
 
@@ -800,6 +817,12 @@ def regress(
                 f"value(s) (rows {', '.join(map(str, bad[:5]))}{' ...' if len(bad) > 5 else ''}); "
                 "every row needs a cluster: fill them in or drop those rows first."
             )
+    # listwise deletion before the design is built, so that a level whose rows all drop out
+    # (e.g. B2C firms, which have no E7 score) is dropped too, as R's lm() does
+    work = work.dropna()
+    for c in work.columns:
+        if isinstance(work[c].dtype, pd.CategoricalDtype):
+            work[c] = work[c].cat.remove_unused_categories()
     try:
         y, X = patsy.dmatrices(
             formula, work, NA_action="drop", return_type="dataframe", eval_env=_env()
@@ -838,7 +861,7 @@ def regress(
         G = len(uniques)
         n_clusters = G
         df_inf = G - 1
-        if se == "cluster" and G < min_clusters:
+        if se == "cluster" and min_clusters > G:
             raise DataError(
                 f"only {G} clusters in '{cluster}' of {data_name}: cluster-robust (CR1) tests "
                 f"over-reject with fewer than about {min_clusters} clusters (Cameron & Miller, "
@@ -862,9 +885,7 @@ def regress(
     params = pd.Series(fit.params, index=names)
     vcov = pd.DataFrame(np.asarray(fit.cov_params()), index=names, columns=names)
     if se in ("cluster", "wild"):
-        ses = np.sqrt(np.diag(vcov.to_numpy()))
-        classical = np.sqrt(np.diag(np.asarray(ols.fit().cov_params())))
-        degenerate = [nm for nm, s, c in zip(names, ses, classical, strict=True) if s < 1e-8 * c]
+        degenerate = _cluster_level_terms(Xv, codes, G, names)
         if degenerate:
             idx = [names.index(d) for d in degenerate]
             V = vcov.to_numpy().copy()
@@ -873,8 +894,9 @@ def regress(
             vcov = pd.DataFrame(V, index=names, columns=names)
             notes.append(
                 f"No cluster-robust inference for {', '.join(degenerate)}: constant within "
-                f"clusters of '{cluster}' together with the fixed effects (its score is zero "
-                "in every cluster)."
+                f"the clusters of '{cluster}' while the model holds a full set of "
+                f"'{cluster}' fixed effects, so each is estimated from single clusters' "
+                "shocks (not identified apart from them)."
             )
     if se == "wild":
         n_boot = check_positive_int(n_boot, "n_boot", minimum=99)
@@ -895,7 +917,7 @@ def regress(
             rows.append({"term": nm, "pvalue": test.pvalue(0.0), "ci_lower": lo, "ci_upper": hi})
         wild = pd.DataFrame(rows)
         wild.attrs.update({"weights": kind, "n_boot": V.shape[1]})
-        if G >= min_clusters:
+        if min_clusters <= G:
             notes.append(
                 f"With {G} clusters CR1 inference (se='cluster') is also reliable "
                 "(Cameron & Miller, 2015)."
@@ -1228,7 +1250,13 @@ def johnson_neyman(
     ...     " + log_employees + C(sector)", firms)
     >>> jn = johnson_neyman(res, "E1", "relational_orientation")
     >>> jn.bounds.round(3)
-    array([-1.234])
+    array([-8.717, -0.165])
+    >>> jn.intervals.round(3)  # significant below -8.717 (outside the data) and above -0.165
+       lower   upper
+    0   -inf  -8.717
+    1 -0.165     inf
+    >>> jn.observed_range[0] > jn.bounds[0]
+    True
     """
     _check_probe(result, focal, moderator, "johnson_neyman")
     if not 0 < alpha < 1:
@@ -1274,7 +1302,7 @@ def johnson_neyman(
     # significant where qa m^2 + qb m + qc > 0: test a point inside each piece
     edges = [-np.inf, *roots.tolist(), np.inf]
     intervals = []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         if np.isinf(lo) and np.isinf(hi):
             mid = 0.0
         elif np.isinf(lo):
@@ -1353,8 +1381,8 @@ def interaction_plot(
     >>> res = regress("marketing_performance ~ E1 * C(market_type)",
     ...               firms[firms["second_informant"] == 0])
     >>> fig = interaction_plot(res, "E1", "market_type")
-    >>> len(fig.axes[0].lines)
-    3
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['B2B', 'B2C', 'both']
     >>> plt.close(fig)
     """
     import matplotlib.pyplot as plt
@@ -1423,10 +1451,10 @@ def mediation(
     indirect effect ``a*b`` by OLS with :func:`pingouin.mediation_analysis`: t-based CIs for
     the paths (the ``b`` rows come from :func:`pingouin.linear_regression` of ``y`` on ``x``,
     the mediators and the covariates -- pingouin's own ``"Y ~ M"`` row leaves ``x`` out, so
-    it is not the ``b`` of ``a*b``), a bias-corrected percentile bootstrap CI and a bootstrap p-value for the
-    indirect effects (Preacher & Hayes, 2008; Shrout & Bolger, 2002). Covariates enter the
-    mediator and outcome models alike. Rows with a missing value on any of the variables
-    are dropped first.
+    it is not the ``b`` of ``a*b``), a bias-corrected percentile bootstrap CI and a bootstrap
+    p-value for the indirect effects (Preacher & Hayes, 2008; Shrout & Bolger, 2002).
+    Covariates enter the mediator and outcome models alike. Rows with a missing value on any
+    of the variables are dropped first.
 
     With ``check_sem=True`` the same model is fitted by the SEM engine
     (:func:`nrel_research.sem.fit`, ML) as a saturated path model with labelled paths and
@@ -1496,7 +1524,11 @@ def mediation(
     ...                 y="customer_relationship_performance", n_boot=500, seed=7)
     >>> med[["path", "estimate", "sem_estimate"]].round(3)
            path  estimate  sem_estimate
-    0         a     0.000         0.000
+    0         a     0.493         0.493
+    1         b     0.117         0.117
+    2     total     0.457         0.457
+    3    direct     0.400         0.400
+    4  indirect     0.058         0.058
     """
     import pingouin as pg
 
