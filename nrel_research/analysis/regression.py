@@ -1083,9 +1083,9 @@ def simple_slopes(
     >>> res = regress("marketing_performance ~ E1 * C(market_type) + log_employees", firms)
     >>> simple_slopes(res, "E1", "market_type")[["label", "slope"]].round(3)
       label  slope
-    0   B2B  0.229
-    1   B2C  0.168
-    2  both  0.283
+    0   B2B  0.208
+    1   B2C  0.251
+    2  both  0.207
     """
     _check_probe(result, focal, moderator, "simple_slopes")
     typical = _typical(result)
@@ -1252,9 +1252,9 @@ def johnson_neyman(
     >>> jn.bounds.round(3)
     array([-8.717, -0.165])
     >>> jn.intervals.round(3)  # significant below -8.717 (outside the data) and above -0.165
-       lower   upper
-    0   -inf  -8.717
-    1 -0.165     inf
+       lower  upper
+    0   -inf -8.717
+    1 -0.165    inf
     >>> jn.observed_range[0] > jn.bounds[0]
     True
     """
