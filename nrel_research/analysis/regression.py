@@ -1255,7 +1255,7 @@ def johnson_neyman(
        lower  upper
     0   -inf -8.717
     1 -0.165    inf
-    >>> jn.observed_range[0] > jn.bounds[0]
+    >>> bool(jn.observed_range[0] > jn.bounds[0])
     True
     """
     _check_probe(result, focal, moderator, "johnson_neyman")
