@@ -639,3 +639,22 @@ def test_public_names_and_summary(first):
         "std_estimate",
     ]
     assert "N=600" in repr(res)
+
+
+def test_regress_on_scored_responses():
+    """The data layer's scores (nullable dtypes, categorical sector with unused ISIC codes)."""
+    from nrel_research.data import load_bundled_study, score
+
+    scores = score(load_bundled_study().responses)
+    f = "marketing_performance ~ R1 + E1 + E4 + L1 + C(sector) + C(market_type)"
+    res = regress(f, scores, data_name="scores")
+    cols = ["marketing_performance", "R1", "E1", "E4", "L1", "sector", "market_type"]
+    complete = scores[cols].dropna()
+    assert res.nobs == len(complete)
+    plain = complete.astype({"sector": str, "market_type": str})
+    sm_fit = smf.ols(f, plain).fit(cov_type="HC3")
+    np.testing.assert_allclose(res.params.to_numpy(), sm_fit.params.to_numpy(), atol=1e-12)
+    # only the sectors present in the data get a dummy
+    assert sum(t.startswith("C(sector)") for t in res.params.index) == plain["sector"].nunique() - 1
+    with pytest.raises(NrelError, match="min_clusters"):
+        regress(f, scores, se="cluster", cluster="firm_id", min_clusters=0)

@@ -781,6 +781,7 @@ def regress(
     )
     if not 0 < level < 1:
         raise SpecificationError(f"level={level!r} is not valid; use a number in (0, 1).")
+    min_clusters = check_positive_int(min_clusters, "min_clusters", minimum=2)
     desc = _parse(formula)
     lhs, rhs = _variables(desc)
     check_columns(data, [], data_name=data_name)
