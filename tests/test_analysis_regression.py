@@ -584,7 +584,7 @@ def test_cluster_argument_consistency(first):
     with pytest.raises(DataError, match="'nope'"):
         regress("marketing_performance ~ E1", first, se="cluster", cluster="nope")
     few = first[first["sector"].isin(["G", "C", "J", "I"])]
-    with pytest.raises(DataError, match="even the wild cluster bootstrap"):
+    with pytest.raises(DataError, match="wild cluster bootstrap needs at least 5"):
         regress("marketing_performance ~ E1", few, se="wild", cluster="sector")
 
 

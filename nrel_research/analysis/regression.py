@@ -54,12 +54,13 @@ __all__ = [
 SE_TYPES = ("HC3", "HC1", "classical", "cluster", "wild")
 
 #: Fewest clusters for which :func:`regress` computes cluster-robust (CR1) inference. Below
-#: it CR1 tests over-reject (Cameron & Miller, 2015, sec. VI: "few" is somewhere between 20
-#: and 50); we take Angrist & Pischke's (2009, ch. 8.2.3) rule of thumb of 42.
+#: it CR1 tests over-reject (Cameron & Miller, 2015: "few" is somewhere between 20
+#: and 50); we take Angrist & Pischke's (2009, ch. 8) rule of thumb of 42.
 MIN_CLUSTERS = 42
 
-#: Fewest clusters for the wild cluster bootstrap (MacKinnon & Webb, 2017: with fewer
-#: than about five clusters no bootstrap is reliable).
+#: Fewest clusters for the wild cluster bootstrap: our floor. With very few clusters even the
+#: wild bootstrap can mislead (MacKinnon & Webb, 2017); with five clusters Webb's weights
+#: still give 6^5 distinct draws (Webb, 2023).
 MIN_WILD_CLUSTERS = 5
 
 # the six-point distribution of Webb (2023): +-sqrt(1/2), +-1, +-sqrt(3/2), equal weights
@@ -209,7 +210,7 @@ class _WildTest:
     """Restricted wild cluster bootstrap-t for one coefficient, for any null value.
 
     With the null ``beta_k = b0`` imposed, the bootstrap numerator and the CR1 variance of
-    every replication are affine and quadratic in ``b0`` (Roodman et al., 2019, sec. 3), so
+    every replication are affine and quadratic in ``b0`` (Roodman et al., 2019), so
     p-values for any ``b0`` cost O(G B) and the confidence interval is found by inverting
     the test exactly on the same draws.
     """
@@ -457,7 +458,7 @@ class RegressionResult:
 
         In a model with product terms the VIFs of the lower-order terms reflect
         non-essential collinearity that centring removes (Cohen, Cohen, West & Aiken, 2003,
-        sec. 7.2.5); a :class:`~nrel_research.exceptions.DataQualityWarning` says so.
+        ch. 7); a :class:`~nrel_research.exceptions.DataQualityWarning` says so.
 
         Returns
         -------
@@ -723,8 +724,8 @@ def regress(
     **Standardized coefficients** (``std_estimate``) are the coefficients of the same model
     fitted after z-scoring the outcome and every continuous predictor on the estimation
     sample (SD with ``n - 1``) *before* products are formed, leaving dummies, ``C(...)``
-    factors and 0/1 variables unstandardized (Friedrich, 1982; Aiken & West, 1991, ch. 3;
-    Cohen, Cohen, West & Aiken, 2003, sec. 7.7). For a model without interactions this equals
+    factors and 0/1 variables unstandardized (Friedrich, 1982; Aiken & West, 1991;
+    Cohen, Cohen, West & Aiken, 2003). For a model without interactions this equals
     ``b * sd(x) / sd(y)`` for continuous predictors; a dummy's value is the difference in
     outcome SDs. Rescaling the product column itself, as SPSS's "Beta" does, is not used
     because it is not invariant to the scaling of its components. When the formula
@@ -747,6 +748,18 @@ def regress(
     in the linear regression model. *The American Statistician, 54*(3), 217-224.
     Roodman, D., MacKinnon, J. G., Nielsen, M. Ø., & Webb, M. D. (2019). Fast and wild:
     Bootstrap inference in Stata using boottest. *The Stata Journal, 19*(1), 4-60.
+    Aiken, L. S., & West, S. G. (1991). *Multiple regression: Testing and interpreting
+    interactions*. Sage.
+    Cohen, J., Cohen, P., West, S. G., & Aiken, L. S. (2003). *Applied multiple
+    regression/correlation analysis for the behavioral sciences* (3rd ed.). Erlbaum.
+    Fox, J., & Monette, G. (1992). Generalized collinearity diagnostics. *Journal of the
+    American Statistical Association, 87*(417), 178-183.
+    Friedrich, R. J. (1982). In defense of multiplicative terms in multiple regression
+    equations. *American Journal of Political Science, 26*(4), 797-833.
+    MacKinnon, J. G., & Webb, M. D. (2017). Wild bootstrap inference for wildly different
+    cluster sizes. *Journal of Applied Econometrics, 32*(2), 233-254.
+    Webb, M. D. (2023). Reworking wild bootstrap-based inference for clustered errors.
+    *Canadian Journal of Economics, 56*(3), 839-858.
 
     Examples
     --------
@@ -872,9 +885,10 @@ def regress(
             )
         if se == "wild" and G < MIN_WILD_CLUSTERS:
             raise DataError(
-                f"only {G} clusters in '{cluster}' of {data_name}: even the wild cluster "
-                f"bootstrap is unreliable with fewer than {MIN_WILD_CLUSTERS} clusters "
-                f"(MacKinnon & Webb, 2017); add C({cluster}) as fixed effects with se='HC3'."
+                f"only {G} clusters in '{cluster}' of {data_name}: the wild cluster "
+                f"bootstrap needs at least {MIN_WILD_CLUSTERS} (with very few clusters even it "
+                f"can mislead; MacKinnon & Webb, 2017); add C({cluster}) as fixed effects with "
+                "se='HC3'."
             )
         fit = ols.fit(
             cov_type="cluster",
@@ -1048,7 +1062,7 @@ def simple_slopes(
     change of the design row when ``focal`` rises by one unit (so every product term that
     contains ``focal`` is included), with standard error ``sqrt(g' V g)`` from the fit's
     covariance matrix (HC3 by default) and a t test on ``df_inference`` degrees of freedom
-    (Aiken & West, 1991, ch. 2; Cohen et al., 2003, sec. 7.4). Other variables that
+    (Aiken & West, 1991; Cohen et al., 2003). Other variables that
     interact with ``focal`` are held at their mean (numeric) or most frequent level.
 
     Checked against R (``lm`` + ``sandwich::vcovHC(type = "HC3")``: the same linear
@@ -1208,7 +1222,7 @@ def johnson_neyman(
     ``v00 + 2 m v01 + m^2 v11`` from the fit's covariance matrix. The slope is significant
     where ``s(m)^2 > t^2 var(s(m))`` with ``t`` the ``1 - alpha/2`` quantile of t on
     ``df_inference`` df; the boundaries are the real roots of that quadratic, solved exactly
-    (Johnson & Neyman, 1936; Bauer & Curran, 2005, eq. 10). The regions can be bounded,
+    (Johnson & Neyman, 1936; Bauer & Curran, 2005). The regions can be bounded,
     unbounded on one or both sides, everything or nothing; they may lie outside the
     observed range of the moderator, which ``observed_range`` lets the reader judge.
 
@@ -1356,7 +1370,7 @@ def interaction_plot(
     """Plot predicted outcome against ``focal`` at moderator values (simple-slope lines).
 
     Lines at each level of a categorical moderator, or at mean - 1 SD, mean and mean + 1 SD
-    of a continuous one (Aiken & West, 1991, ch. 2), over the observed range of ``focal``;
+    of a continuous one (Aiken & West, 1991), over the observed range of ``focal``;
     other predictors at their mean or most frequent level. Bands are pointwise confidence
     intervals of the prediction from the fit's covariance matrix.
 
