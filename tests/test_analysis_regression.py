@@ -668,3 +668,18 @@ def test_regress_on_scored_responses():
     assert sum(t.startswith("C(sector)") for t in res.params.index) == plain["sector"].nunique() - 1
     with pytest.raises(NrelError, match="min_clusters"):
         regress(f, scores, se="cluster", cluster="firm_id", min_clusters=0)
+
+
+def test_wild_agrees_with_cr1_when_clusters_are_many(firms):
+    """With 600 firm clusters both are valid: p-values and intervals nearly coincide."""
+    f = "marketing_performance ~ E1 + log_employees"
+    wild = regress(f, firms, se="wild", cluster="firm_id", seed=2, n_boot=999)
+    cr1 = regress(f, firms, se="cluster", cluster="firm_id")
+    assert wild.wild.attrs["weights"] == "rademacher"
+    assert any("also reliable" in n for n in wild.notes)
+    w, c = wild.coefficients(), cr1.coefficients()
+    np.testing.assert_allclose(w["se"], c["se"], rtol=1e-12)
+    np.testing.assert_allclose(w["pvalue"], c["pvalue"], atol=0.03)
+    width = c["ci_upper"] - c["ci_lower"]
+    np.testing.assert_allclose(w["ci_lower"], c["ci_lower"], atol=0.05 * width.max())
+    np.testing.assert_allclose(w["ci_upper"], c["ci_upper"], atol=0.05 * width.max())

@@ -11,6 +11,8 @@ one analysis at a time (see the CHANGELOG).
 """
 
 from .regression import (
+    MIN_CLUSTERS,
+    SE_TYPES,
     JohnsonNeymanResult,
     RegressionResult,
     interaction_plot,
@@ -21,6 +23,8 @@ from .regression import (
 )
 
 __all__: list[str] = [
+    "MIN_CLUSTERS",
+    "SE_TYPES",
     "JohnsonNeymanResult",
     "RegressionResult",
     "interaction_plot",

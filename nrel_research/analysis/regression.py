@@ -182,18 +182,21 @@ def _rank_check(X: pd.DataFrame) -> None:
 
 def _cluster_level_terms(X: np.ndarray, codes: np.ndarray, G: int, names: list[str]) -> list[str]:
     """Columns constant within clusters, when the model spans all cluster indicators."""
-    n = X.shape[0]
-    D = np.zeros((n, G))
-    D[np.arange(n), codes] = 1.0
-    rank_x = np.linalg.matrix_rank(X)
-    if np.linalg.matrix_rank(np.hstack([X, D])) > rank_x:
-        return []
+    counts = np.bincount(codes, minlength=G)
     out = []
     for j, nm in enumerate(names):
         col = X[:, j]
-        means = np.bincount(codes, weights=col, minlength=G) / np.bincount(codes, minlength=G)
+        means = np.bincount(codes, weights=col, minlength=G) / counts
         if np.allclose(col, means[codes], rtol=0, atol=1e-12 * max(1.0, np.abs(col).max())):
             out.append(nm)
+    if not out or len(out) < G:  # G cluster-level columns are needed to span G indicators
+        return []
+    # do the columns span every cluster indicator (a full set of cluster fixed effects)?
+    D = np.zeros((X.shape[0], G))
+    D[np.arange(X.shape[0]), codes] = 1.0
+    coef, *_ = np.linalg.lstsq(X, D, rcond=None)
+    if np.abs(D - X @ coef).max() > 1e-8:
+        return []
     return out
 
 
