@@ -684,9 +684,10 @@ def regress(
         than ``min_clusters`` clusters. ``"wild"``: the restricted wild cluster bootstrap-t
         (WCR; Cameron, Gelbach & Miller, 2008; Roodman, MacKinnon, Nielsen & Webb, 2019, the
         default of Stata ``boottest`` and R ``fwildclusterboot``) for the p-value of each
-        coefficient (null imposed) and its confidence interval (by test inversion on the
-        same draws); the reported SEs are CR1. Use it when there are few clusters (at least
-        five).
+        coefficient (null imposed; restricted residuals and the CR1 variance in every
+        replication; symmetric p-value, the share of ``|t*| >= |t|``) and its confidence
+        interval (the nulls not rejected, found by inverting the test on the same draws); the
+        reported SEs are CR1. Use it when there are few clusters (at least five).
     cluster : str, optional
         Column of ``data`` holding the cluster of each row (firm, sector, country); needed
         by ``se="cluster"`` and ``"wild"``, refused otherwise.
@@ -731,8 +732,8 @@ def regress(
     Cohen, Cohen, West & Aiken, 2003). For a model without interactions this equals
     ``b * sd(x) / sd(y)`` for continuous predictors; a dummy's value is the difference in
     outcome SDs. Rescaling the product column itself, as SPSS's "Beta" does, is not used
-    because it is not invariant to the scaling of its components. When the formula
-    transforms variables (``np.log(x)``, ``I(x**2)``) ``std_estimate`` is NaN.
+    because that value changes when a component is merely centred (Friedrich, 1982). When
+    the formula transforms variables (``np.log(x)``, ``I(x**2)``) ``std_estimate`` is NaN.
 
     Checked against R 4.2.2: ``lm`` with ``sandwich::vcovHC(type = "HC3"/"HC1")``,
     ``sandwich::vcovCL(type = "HC1")`` (CR1) and ``lmtest::waldtest`` on the bundled
