@@ -683,3 +683,13 @@ def test_wild_agrees_with_cr1_when_clusters_are_many(firms):
     width = c["ci_upper"] - c["ci_lower"]
     np.testing.assert_allclose(w["ci_lower"], c["ci_lower"], atol=0.05 * width.max())
     np.testing.assert_allclose(w["ci_upper"], c["ci_upper"], atol=0.05 * width.max())
+
+
+def test_repeated_row_labels_are_handled(first):
+    doubled = pd.concat([first, first])  # every index label twice
+    res = regress("marketing_performance ~ E1", doubled, se="cluster", cluster="firm_id")
+    assert res.nobs == 2 * len(first)
+    assert res.n_clusters == len(first)
+    single = regress("marketing_performance ~ E1", first)
+    np.testing.assert_allclose(res.params, single.params, atol=1e-12)
+    assert list(res.data.index[:3]) == list(first.index[:3])

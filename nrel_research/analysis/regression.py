@@ -840,6 +840,8 @@ def regress(
     # listwise deletion before the design is built, so that a level whose rows all drop out
     # (e.g. B2C firms, which have no E7 score) is dropped too, as R's lm() does
     work = work.dropna()
+    labels = work.index  # the caller's row labels (may repeat); positions are used inside
+    work = work.reset_index(drop=True)
     for c in work.columns:
         if isinstance(work[c].dtype, pd.CategoricalDtype):
             work[c] = work[c].cat.remove_unused_categories()
@@ -865,7 +867,7 @@ def regress(
     if se == "HC3":
         h = ols.fit().get_influence().hat_matrix_diag
         if np.any(h > 1 - 1e-10):
-            rows = X.index[h > 1 - 1e-10]
+            rows = labels[X.index[h > 1 - 1e-10]]
             raise DataError(
                 f"row(s) {', '.join(map(str, rows[:5]))} of {data_name} have leverage 1 (each "
                 "alone determines a coefficient, e.g. the only firm in a sector level), so HC3 "
@@ -956,7 +958,7 @@ def regress(
         df_inference=df_inf,
         n_clusters=n_clusters,
         cluster=cluster,
-        data=work.loc[X.index],
+        data=work.loc[X.index].set_axis(labels[X.index]),
         model=fit,
         dropped=len(data) - n,
         design_info=X.design_info,
