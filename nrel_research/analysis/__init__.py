@@ -11,6 +11,10 @@ engine (:mod:`nrel_research.sem`); the report and the CLI build on it.
 - :func:`path_evidence` and :func:`propositions_table` judge the evidence on P1-P8 by the
   pre-registered rules of ``verdict_rules.yaml`` (:func:`load_rules`), which
   :func:`preregistration_markdown` prints in the pre-registration template;
+- :mod:`~nrel_research.analysis.regression`: :func:`regress` (OLS from a formula with HC3,
+  HC1, classical, cluster-robust CR1 or wild-cluster-bootstrap inference, standardized
+  coefficients, VIF/GVIF), :func:`simple_slopes`, :func:`johnson_neyman`,
+  :func:`interaction_plot` and :func:`mediation`;
 - :func:`run_study` runs the whole test (import -> validation -> cleaning -> measurement ->
   structural -> propositions) and returns a :class:`StudyResult`.
 """
@@ -31,16 +35,40 @@ from .propositions import (
     preregistration_markdown,
     propositions_table,
 )
-from .specification import DEFAULT_ANTECEDENTS, DEFAULT_OUTCOMES, ModelSpec, build_model
-from .study import STUDY_STEPS, StudyResult, run_study
+from .regression import (
+    MIN_CLUSTERS,
+    SE_TYPES,
+    JohnsonNeymanResult,
+    RegressionResult,
+    interaction_plot,
+    johnson_neyman,
+    mediation,
+    regress,
+    simple_slopes,
+)
+from .specification import (
+    DEFAULT_ANTECEDENTS,
+    DEFAULT_OUTCOMES,
+    ModelSpec,
+    build_model,
+)
+from .study import (
+    STUDY_STEPS,
+    StudyResult,
+    run_study,
+)
 
 __all__: list[str] = [
     "DEFAULT_ANTECEDENTS",
     "DEFAULT_OUTCOMES",
     "ISIC_BROAD_GROUPS",
+    "MIN_CLUSTERS",
+    "SE_TYPES",
     "STUDY_STEPS",
     "Evidence",
+    "JohnsonNeymanResult",
     "ModelSpec",
+    "RegressionResult",
     "Rules",
     "SampleSizeWarning",
     "StudyResult",
@@ -48,10 +76,15 @@ __all__: list[str] = [
     "build_model",
     "free_parameters_per_group",
     "group_sizes",
+    "interaction_plot",
+    "johnson_neyman",
     "load_rules",
+    "mediation",
     "path_evidence",
     "preregistration_markdown",
     "propositions_table",
+    "regress",
     "run_study",
     "sector_design",
+    "simple_slopes",
 ]
