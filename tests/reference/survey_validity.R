@@ -108,7 +108,7 @@ std_method <- function(f) {
 pm <- parameterEstimates(fits[[chosen]])
 marker_ref <- list(
   nobs = nrow(x),
-  reverse_keyed = reverse_keyed,
+  reverse_keyed = I(reverse_keyed),
   factors = factors,
   marker = marker,
   syntax = syn,
