@@ -90,9 +90,7 @@ def test_reference_versions_and_reverse_keying(spec):
 
 
 # ---- CFA marker technique vs lavaan -------------------------------------------------------
-def test_marker_technique_matches_lavaan(marker_result):
-    ref = REF["marker_technique"]
-    mt = marker_result
+def _check_marker_against(mt, ref):
     assert mt.nobs == ref["nobs"]
     cmp = mt.comparisons.set_index("model")
     for name, fit in ref["fit"].items():
@@ -129,6 +127,17 @@ def test_marker_technique_matches_lavaan(marker_result):
         sel = cor[(cor["lhs"] == row["lhs"]) & (cor["rhs"] == row["rhs"])]
         assert float(sel["baseline"].iloc[0]) == pytest.approx(row["baseline"], abs=1e-4)
         assert float(sel["method"].iloc[0]) == pytest.approx(row["method"], abs=1e-4)
+
+
+def test_marker_technique_matches_lavaan(marker_result):
+    _check_marker_against(marker_result, REF["marker_technique"])
+
+
+def test_marker_technique_fiml_matches_lavaan(responses, spec):
+    """FIML (lavaan missing = "ml") keeps the 587 consenting key informants, not 372."""
+    mt = marker_technique(spec, responses, missing="fiml")
+    assert mt.method_model == "Method-U"  # Method-C vs U: p = 0.0499 in lavaan
+    _check_marker_against(mt, REF["marker_technique_fiml"])
 
 
 def test_marker_technique_also_matches_lavaan_for_method_u(marker_result):

@@ -58,11 +58,11 @@ pe_val <- function(pe, lhs, op, rhs, col = "est") {
 }
 
 # ---- CFA marker technique (Williams, Hartman & Cavazotte, 2010) ---------------------------
-x <- d[complete.cases(d[, c(items, marker)]), c(items, marker)]
+marker_sequence <- function(x, missing) {
 syn <- list()
 syn$CFA <- paste0(meas, "\nmarker =~ ", paste(marker, collapse = " + "), "\n")
 fits <- list()
-fits$CFA <- cfa(syn$CFA, data = x, std.lv = TRUE)
+fits$CFA <- cfa(syn$CFA, data = x, std.lv = TRUE, missing = missing)
 pe <- parameterEstimates(fits$CFA)
 load <- sapply(marker, function(m) pe_val(pe, "marker", "=~", m))
 ev <- sapply(marker, function(m) pe_val(pe, m, "~~", m))
@@ -71,12 +71,12 @@ syn$Baseline <- paste0(
   paste0(marker, " ~~ ", fmt(ev), "*", marker, collapse = "\n"), "\n",
   paste0("marker ~~ 0*", names(factors), collapse = "\n"), "\n"
 )
-fits$Baseline <- cfa(syn$Baseline, data = x, std.lv = TRUE)
+fits$Baseline <- cfa(syn$Baseline, data = x, std.lv = TRUE, missing = missing)
 syn[["Method-C"]] <- paste0(syn$Baseline, "marker =~ ", paste0("mthd*", items, collapse = " + "),
                             "\n")
 syn[["Method-U"]] <- paste0(syn$Baseline, "marker =~ ", paste(items, collapse = " + "), "\n")
-fits[["Method-C"]] <- cfa(syn[["Method-C"]], data = x, std.lv = TRUE)
-fits[["Method-U"]] <- cfa(syn[["Method-U"]], data = x, std.lv = TRUE)
+fits[["Method-C"]] <- cfa(syn[["Method-C"]], data = x, std.lv = TRUE, missing = missing)
+fits[["Method-U"]] <- cfa(syn[["Method-U"]], data = x, std.lv = TRUE, missing = missing)
 t_bc <- lrt(fits$Baseline, fits[["Method-C"]])
 t_cu <- lrt(fits[["Method-C"]], fits[["Method-U"]])
 chosen <- if (t_cu$delta_pvalue < 0.05) "Method-U" else "Method-C"
@@ -91,7 +91,7 @@ syn[["Method-R"]] <- paste0(
     sprintf("%s ~~ %s*%s", pairs[[k]][1], fmt(base_cor[k]), pairs[[k]][2])), collapse = "\n"),
   "\n"
 )
-fits[["Method-R"]] <- cfa(syn[["Method-R"]], data = x, std.lv = TRUE)
+fits[["Method-R"]] <- cfa(syn[["Method-R"]], data = x, std.lv = TRUE, missing = missing)
 t_r <- lrt(fits[["Method-R"]], fits[[chosen]])
 std_method <- function(f) {
   s <- standardizedSolution(f)
@@ -106,8 +106,9 @@ std_method <- function(f) {
   )
 }
 pm <- parameterEstimates(fits[[chosen]])
-marker_ref <- list(
-  nobs = nrow(x),
+list(
+  nobs = lavInspect(fits$CFA, "nobs"),
+  missing = missing,
   reverse_keyed = I(reverse_keyed),
   factors = factors,
   marker = marker,
@@ -123,6 +124,13 @@ marker_ref <- list(
   method_c = std_method(fits[["Method-C"]]),
   method_u = std_method(fits[["Method-U"]])
 )
+}
+x <- d[complete.cases(d[, c(items, marker)]), c(items, marker)]
+marker_ref <- marker_sequence(x, "listwise")
+# FIML (lavaan missing = "ml"): every consenting key informant; rows without any observed
+# model variable are dropped by lavaan (and by the package)
+marker_fiml <- marker_sequence(d[, c(items, marker)], "ml")
+fn <- names(factors)
 
 # ---- Harman's single factor (legacy): PCA of the correlation matrix ----------------------
 h <- d[complete.cases(d[, items]), items]
@@ -264,6 +272,7 @@ ref <- list(
   ),
   rows = "consent == 1 & second_informant == 0; listwise per analysis",
   marker_technique = marker_ref,
+  marker_technique_fiml = marker_fiml,
   harman = harman_ref,
   ulmc_bundled = ulmc_bundled,
   ulmc_sim = ulmc_sim,
