@@ -110,6 +110,9 @@ def _check_marker_against(mt, ref):
         assert mv.loc[m, "error_variance"] == pytest.approx(
             ref["marker_error_variances"][m], abs=1e-4
         )
+    mc = mt.marker_correlations.set_index("factor")["r"]
+    for f, v in ref["marker_cfa_correlations"].items():
+        assert mc[f] == pytest.approx(v, abs=1e-4)
     key = "method_c" if mt.method_model == "Method-C" else "method_u"
     rm = pd.DataFrame(ref[key]).set_index("indicator")
     ml = mt.method_loadings.set_index("indicator")

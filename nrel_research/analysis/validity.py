@@ -220,6 +220,10 @@ class MarkerTechniqueResult:
     marker_values : pandas.DataFrame
         The marker items' loadings and error variances from the CFA model, fixed in the
         later models.
+    marker_correlations : pandas.DataFrame
+        ``factor, r, se, pvalue``: the marker factor's correlations with the substantive
+        factors in the CFA model -- a first indication of shared method variance (and, if
+        large, a reason to doubt that the marker is theoretically unrelated).
     models : dict of str to SEMResult
         The fitted models.
     syntax : dict of str to str
@@ -239,6 +243,7 @@ class MarkerTechniqueResult:
     reliability: pd.DataFrame
     correlations: pd.DataFrame
     marker_values: pd.DataFrame
+    marker_correlations: pd.DataFrame
     models: dict = field(repr=False)
     syntax: dict = field(repr=False)
     nobs: int = 0
@@ -256,6 +261,9 @@ class MarkerTechniqueResult:
             f"Observations: {self.nobs}; retained method model: {self.method_model}",
             "",
             cmp.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
+            "",
+            "Marker correlations with the substantive factors (CFA model):",
+            self.marker_correlations.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
             "",
             "Method variance (squared standardized marker loadings) by factor:",
             self.reliability.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
@@ -451,6 +459,17 @@ def marker_technique(
             "std_loading": [_row(est, marker_name, "=~", m, "std_all") for m in marker],
         }
     )
+    marker_cor = pd.DataFrame(
+        [
+            {
+                "factor": f,
+                "r": _lv_value(est, marker_name, f),
+                "se": _lv_value(est, marker_name, f, "se"),
+                "pvalue": _lv_value(est, marker_name, f, "pvalue"),
+            }
+            for f in factors
+        ]
+    )
     fixed_marker = f"{marker_name} =~ " + " + ".join(f"{_fmt(load[m])}*{m}" for m in marker)
     fixed_errors = [f"{m} ~~ {_fmt(evar[m])}*{m}" for m in marker]
     orth = [f"{marker_name} ~~ 0*{f}" for f in factors]
@@ -587,6 +606,7 @@ def marker_technique(
         reliability=pd.DataFrame(rel_rows),
         correlations=corr,
         marker_values=marker_values,
+        marker_correlations=marker_cor,
         models=fits,
         syntax=syn,
         nobs=fits["CFA"].nobs,

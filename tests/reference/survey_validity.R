@@ -118,6 +118,8 @@ list(
   chosen = chosen,
   marker_loadings = as.list(load),
   marker_error_variances = as.list(ev),
+  marker_cfa_correlations = as.list(sapply(names(factors), function(f)
+    pe_val(pe, "marker", "~~", f))),
   baseline_correlations = lapply(seq_along(pairs), function(k)
     list(lhs = pairs[[k]][1], rhs = pairs[[k]][2], baseline = base_cor[k],
          method = pe_val(pm, pairs[[k]][1], "~~", pairs[[k]][2]))),
