@@ -166,6 +166,9 @@ def test_marker_reliability_decomposition_formula(marker_result):
     assert "theoretically unrelated" in mt.comparisons.attrs["caveat"]
     text = mt.summary()
     assert "Method-C" in text and "Williams" in text
+    concl = mt.conclusions
+    assert len(concl) == 3 and "is present" in concl[0]  # p = 8.7e-05 in lavaan
+    assert "Method-C" in concl[1] and "not significantly biased" in concl[2]
 
 
 def test_marker_technique_accepts_syntax(responses, spec, marker_result):
@@ -267,6 +270,7 @@ def test_harman_matches_psych(responses, spec):
     assert h.loc[0, "first_eigenvalue"] == pytest.approx(ref["eigen_first"], rel=1e-10)
     assert h.loc[0, "first_share"] == pytest.approx(ref["first_share"], rel=1e-10)
     assert h.loc[0, "n_eigen_above_1"] == ref["n_eigen_above_1"]
+    assert not h.loc[0, "exceeds_half"]
     assert h.loc[0, "cfa_chisq"] == pytest.approx(ref["cfa"]["chisq"], abs=1e-3)
     assert h.loc[0, "cfa_df"] == ref["cfa"]["df"]
     assert "Podsakoff" in h.attrs["caveat"] and "principal components" in h.attrs["method"]
@@ -387,6 +391,8 @@ def test_nonresponse_matches_r(responses):
 
 def test_nonresponse_options_and_errors(responses):
     s = _scores(responses)
+    q = nonresponse_bias(s, time="start_time", categorical=[])
+    assert "wave" not in q["variable"].tolist() and "E1" in q["variable"].tolist()
     q = nonresponse_bias(s, wave=None, time="start_time", constructs=["E1"], categorical=[])
     assert q.attrs["basis"].startswith("first 25% vs last 25%")
     n = len(s)

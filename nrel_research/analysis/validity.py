@@ -250,6 +250,36 @@ class MarkerTechniqueResult:
     notes: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
 
+    @property
+    def conclusions(self) -> list[str]:
+        """The three tests of the model sequence in words (Williams et al., 2010)."""
+        c = self.comparisons.set_index("model")
+        out = []
+        p = c.loc["Method-C", "delta_pvalue"]
+        out.append(
+            f"Baseline vs Method-C: chi-square difference {c.loc['Method-C', 'delta_chisq']:.2f} "
+            f"(1 df), p = {p:.3g}: "
+            + ("method variance associated with the marker is present."
+               if p < 0.05 else "no method variance associated with the marker detected.")
+        )  # fmt: skip
+        p = c.loc["Method-U", "delta_pvalue"]
+        out.append(
+            f"Method-C vs Method-U: p = {p:.3g}: "
+            + ("the method effects differ across indicators (Method-U retained)."
+               if self.method_model == "Method-U"
+               else "equal method effects are retained (Method-C).")
+        )  # fmt: skip
+        if pd.notna(c.loc["Method-R", "delta_pvalue"]):
+            p = c.loc["Method-R", "delta_pvalue"]
+            out.append(
+                f"{self.method_model} vs Method-R: p = {p:.3g}: "
+                + ("the substantive factor correlations change when method variance is "
+                   "partialled out (see correlations)."
+                   if p < 0.05 else "the substantive factor correlations are not "
+                   "significantly biased by the marker-related method variance.")
+            )  # fmt: skip
+        return out
+
     def summary(self) -> str:
         """Return a text summary: comparisons, method variance, reliability decomposition."""
         cmp = self.comparisons[
@@ -261,6 +291,8 @@ class MarkerTechniqueResult:
             f"Observations: {self.nobs}; retained method model: {self.method_model}",
             "",
             cmp.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
+            "",
+            *self.conclusions,
             "",
             "Marker correlations with the substantive factors (CFA model):",
             self.marker_correlations.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
@@ -654,7 +686,8 @@ def harman_single_factor(
     Returns
     -------
     pandas.DataFrame
-        One row: ``n, n_items, first_eigenvalue, first_share, n_eigen_above_1`` and, with
+        One row: ``n, n_items, first_eigenvalue, first_share, n_eigen_above_1,
+        exceeds_half`` (the conventional, uninformative 50% threshold) and, with
         ``cfa``, ``cfa_chisq, cfa_df, cfa_pvalue, cfa_cfi, cfa_rmsea, cfa_srmr``.
         ``attrs["method"]`` says how it was computed, ``attrs["caveat"]`` why it is not
         evidence.
@@ -708,6 +741,7 @@ def harman_single_factor(
         "first_eigenvalue": float(eig[0]),
         "first_share": float(eig[0] / len(cols)),
         "n_eigen_above_1": int((eig > 1).sum()),
+        "exceeds_half": bool(eig[0] / len(cols) > 0.5),
     }
     if cfa:
         res = _sem.fit("common =~ " + " + ".join(cols), x, std_lv=True, data_name=data_name)
@@ -1139,7 +1173,7 @@ def nonresponse_bias(
     else:
         categorical = _as_list(categorical)
     if constructs is None:
-        skip = set(split_cols) | set(characteristics) | set(categorical)
+        skip = {*split_cols, wave, time} | set(characteristics) | set(categorical)
         constructs = [
             c for c in scores.columns
             if c not in skip and pd.api.types.is_float_dtype(scores[c])
