@@ -469,3 +469,13 @@ def test_copula_warns_for_a_normal_regressor_and_checks_input():
         copula_endogeneity("y ~ x", d, "nope", n_boot=50, seed=1)
     with pytest.raises(SpecificationError):
         copula_endogeneity("y x", d, "x", n_boot=50, seed=1)
+
+
+def test_copula_with_two_endogenous_regressors():
+    d = _copula_data(0.5, 800, 21)
+    d["z"] = stats.gamma.ppf(stats.norm.cdf(np.random.default_rng(3).normal(size=800)), a=2)
+    res = copula_endogeneity("y ~ x + z + w", d, ["x", "z"], n_boot=100, seed=2)
+    assert res.copula["term"].tolist() == ["copula_x", "copula_z"]
+    assert res.copula["flagged"].tolist() == [True, False]  # only x is endogenous
+    assert res.normality["non_normal"].all()
+    assert res.coefficients["is_copula"].sum() == 2
