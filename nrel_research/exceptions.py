@@ -22,6 +22,7 @@ __all__ = [
     "SpecificationError",
     "SurveyFormatError",
     "TranslationWarning",
+    "WeakIdentificationWarning",
 ]
 
 
@@ -63,3 +64,11 @@ class DataQualityWarning(NrelWarning):
 
 class TranslationWarning(NrelWarning):
     """A survey uses a draft translation, or a translation lacks some texts."""
+
+
+class WeakIdentificationWarning(NrelWarning):
+    """An estimate rests on a weakly identified model.
+
+    For example a Gaussian copula control function for a regressor that is close to
+    normally distributed.
+    """

@@ -15,6 +15,8 @@ engine (:mod:`nrel_research.sem`); the report and the CLI build on it.
   HC1, classical, cluster-robust CR1 or wild-cluster-bootstrap inference, standardized
   coefficients, VIF/GVIF), :func:`simple_slopes`, :func:`johnson_neyman`,
   :func:`interaction_plot` and :func:`mediation`;
+- :mod:`~nrel_research.analysis.validity`: survey-validity checks (CFA marker technique,
+  Harman's single factor, unmeasured method factor, nonresponse bias, Gaussian copula);
 - :func:`run_study` runs the whole test (import -> validation -> cleaning -> measurement ->
   structural -> propositions) and returns a :class:`StudyResult`.
 """
@@ -57,6 +59,16 @@ from .study import (
     StudyResult,
     run_study,
 )
+from .validity import (
+    CopulaResult,
+    MarkerTechniqueResult,
+    MethodFactorResult,
+    copula_endogeneity,
+    harman_single_factor,
+    marker_technique,
+    method_factor,
+    nonresponse_bias,
+)
 
 __all__: list[str] = [
     "DEFAULT_ANTECEDENTS",
@@ -65,8 +77,11 @@ __all__: list[str] = [
     "MIN_CLUSTERS",
     "SE_TYPES",
     "STUDY_STEPS",
+    "CopulaResult",
     "Evidence",
     "JohnsonNeymanResult",
+    "MarkerTechniqueResult",
+    "MethodFactorResult",
     "ModelSpec",
     "RegressionResult",
     "Rules",
@@ -74,12 +89,17 @@ __all__: list[str] = [
     "StudyResult",
     "adjust_pvalues",
     "build_model",
+    "copula_endogeneity",
     "free_parameters_per_group",
     "group_sizes",
+    "harman_single_factor",
     "interaction_plot",
     "johnson_neyman",
     "load_rules",
+    "marker_technique",
     "mediation",
+    "method_factor",
+    "nonresponse_bias",
     "path_evidence",
     "preregistration_markdown",
     "propositions_table",
