@@ -34,7 +34,7 @@ from .defined import DefinedParameters
 from .estimate import GroupStats, expected_information, fit_ml, start_values
 from .model import Model
 from .result import SEMResult
-from .syntax import parse_model
+from .syntax import check_group_equal, parse_model
 
 __all__ = ["fit"]
 
@@ -192,12 +192,12 @@ def fit(
             "se='bootstrap' with missing='fiml' or estimator='MLR' is not available; use "
             "se='robust' (Huber-White) or the bootstrap with missing='listwise', estimator='ML'."
         )
-    if tuple(group_equal) or tuple(group_partial):
+    group_equal = check_group_equal(group_equal)
+    if group is None and (group_equal or _nonempty(group_partial)):
         raise NrelError(
-            "cross-group equality constraints (group_equal=, group_partial=) "
-            + _NOT_YET.format(
-                alt="group= with shared labels in the syntax, e.g. 'f =~ x1 + c(a,a)*x2'"
-            )
+            "group_equal= and group_partial= constrain parameters across groups and need "
+            "group= (the name of the column holding the group labels), e.g. "
+            "fit(model, data, group='school', group_equal=('loadings',))."
         )
     if group is not None:
         if fiml or mlr or se not in ("standard", "none"):
@@ -206,7 +206,16 @@ def fit(
                 "missing='listwise' and se='standard' or 'none' only; FIML, MLR, robust and "
                 + _NOT_YET.format(alt="those options one group at a time")
             )
-        return _fit_groups(model, data, group, se=se, std_lv=bool(std_lv), data_name=data_name)
+        return _fit_groups(
+            model,
+            data,
+            group,
+            se=se,
+            std_lv=bool(std_lv),
+            data_name=data_name,
+            group_equal=group_equal,
+            group_partial=group_partial,
+        )
     n_jobs = check_positive_int(n_jobs, "n_jobs")
     if se == "bootstrap" and bootstrap_indices is None:
         bootstrap = check_positive_int(bootstrap, "bootstrap", minimum=2)
@@ -397,8 +406,16 @@ def fit(
     return result
 
 
-def _fit_groups(model, data, group, *, se, std_lv, data_name):
-    """Multiple-group complete-data ML (lavaan ``cfa(..., group = group)``, no group.equal)."""
+def _nonempty(value) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    return len(tuple(value)) > 0
+
+
+def _fit_groups(model, data, group, *, se, std_lv, data_name, group_equal=(), group_partial=()):
+    """Multiple-group complete-data ML (lavaan ``cfa(..., group = group, group.equal = )``)."""
     if not isinstance(group, str):
         raise NrelError(f"group={group!r} is not valid; give the name of a column of {data_name}.")
     check_columns(data, [group], data_name=data_name)
@@ -410,7 +427,14 @@ def _fit_groups(model, data, group, *, se, std_lv, data_name):
             "group labels."
         )
     ngroups = len(labels)
-    pt = parse_model(model, std_lv=std_lv, ngroups=ngroups, meanstructure=True)
+    pt = parse_model(
+        model,
+        std_lv=std_lv,
+        ngroups=ngroups,
+        meanstructure=True,
+        group_equal=group_equal,
+        group_partial=group_partial,
+    )
     check_columns(data, pt.ov_names, data_name=data_name)
     x_all = _numeric_block(data, pt.ov_names, data_name)
     p = len(pt.ov_names)
@@ -440,7 +464,7 @@ def _fit_groups(model, data, group, *, se, std_lv, data_name):
     mdl = Model(pt)
     mdl.set_fixed_x([s.cov for s in stats], [s.mean for s in stats])
     defined = DefinedParameters(mdl.table)
-    recorded: list[Warning] = []
+    recorded: list[Warning] = [NrelWarning(msg) for msg in pt.messages]
     with single_threaded_blas():
         info = fit_ml(mdl, stats, start_values(mdl, stats))
         theta = info.theta

@@ -1,0 +1,235 @@
+"""Cross-group equality constraints (``group_equal=``, ``group_partial=``) against lavaan 0.6.14.
+
+Oracle: tests/reference/sem_group_equal.json, written by tests/reference/sem_group_equal.R (R
+and lavaan versions recorded there): ``sem(model, data = hs, group = ..., group.equal = ...,
+group.partial = ..., std.lv = ...)`` on the bundled Holzinger-Swineford CSV, by school (156 and
+145 rows) and by three age bands (109, 110 and 82 rows). Every keyword appears at least once:
+configural / metric / scalar / strict, partial scalar (``x3~1``, ``x7~1``) and partial metric
+(``visual=~x3``), ``means``, ``lv.variances`` + ``lv.covariances``, ``residual.covariances`` (a
+model with ``x7 ~~ x8``), ``regressions`` (an SEM with two structural paths and one with a
+fixed.x covariate), ``std.lv = TRUE`` with equal loadings (latent variances freed in group 2)
+and with equal latent variances, user labels overriding ``group.equal``, and a parameter fixed
+in group 2 only. Compared: the whole ``parTable()`` (which rows are free, fixed, labelled, and
+the ``==`` rows), every row of ``parameterEstimates(standardized = TRUE)`` (est, se, std.all,
+label) and ``fitMeasures()``, at ``atol=1e-4`` (the issue's tolerance).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nrel_research import sem
+from nrel_research.datasets import load_dataset
+from nrel_research.exceptions import DataError, NrelError, NrelWarning, SpecificationError
+from nrel_research.sem.syntax import GROUP_EQUAL_KEYWORDS, parse_model
+
+REF = json.loads((Path(__file__).parent / "reference" / "sem_group_equal.json").read_text())
+CASES = REF["cases"]
+ATOL = 1e-4
+HS_MODEL = "visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9"
+
+
+def add_ageband(data: pd.DataFrame) -> pd.DataFrame:
+    """The R script's three-group column: ageyr <= 12, == 13, >= 14."""
+    out = data.copy()
+    out["ageband"] = np.where(
+        out["ageyr"] <= 12, "le12", np.where(out["ageyr"] == 13, "13", "ge14")
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def hs():
+    return add_ageband(load_dataset("holzinger_swineford_1939"))
+
+
+def _fit(hs, case, **extra):
+    return sem.fit(
+        case["syntax"],
+        hs,
+        group=case["group"],
+        group_equal=case["group_equal"],
+        group_partial=case["group_partial"],
+        std_lv=case["std_lv"],
+        **extra,
+    )
+
+
+@pytest.fixture(scope="module")
+def fits(hs):
+    out = {}
+    for name, case in CASES.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out[name] = _fit(hs, case)
+    return out
+
+
+def _ref_estimates(name):
+    ref = pd.DataFrame(CASES[name]["estimates"])
+    labels = CASES[name]["group_labels"]
+    ref["group"] = [labels[g - 1] for g in ref["group"]]
+    return ref
+
+
+def test_every_keyword_is_covered():
+    used = {kw for case in CASES.values() for kw in case["group_equal"]}
+    assert used == set(GROUP_EQUAL_KEYWORDS)
+    assert any(case["group_partial"] for case in CASES.values())
+    assert {len(case["group_labels"]) for case in CASES.values()} == {2, 3}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_parameter_table_matches_lavaan(name):
+    case = CASES[name]
+    pt = parse_model(
+        case["syntax"],
+        ngroups=len(case["group_labels"]),
+        meanstructure=True,
+        std_lv=case["std_lv"],
+        group_equal=case["group_equal"],
+        group_partial=case["group_partial"],
+    )
+    ours = pt.table
+    ref = pd.DataFrame(case["partable"])
+    assert len(ours) == len(ref)
+    cols = ["id", "lhs", "op", "rhs", "user", "block", "group", "free", "exo", "label", "plabel"]
+    for col in cols:
+        assert ours[col].tolist() == ref[col].tolist(), col
+    ustart = ref["ustart"].astype(float).to_numpy()
+    np.testing.assert_array_equal(ours["ustart"].to_numpy(dtype=float), ustart)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_estimates_match_lavaan(fits, name):
+    est = fits[name].estimates()
+    ref = _ref_estimates(name)
+    keys = ["lhs", "op", "rhs", "group"]
+    assert est[keys].values.tolist() == ref[keys].values.tolist()
+    assert est["label"].tolist() == ref["label"].tolist()
+    np.testing.assert_allclose(est["est"], ref["est"], atol=ATOL, rtol=0)
+    np.testing.assert_allclose(est["se"], ref["se"], atol=ATOL, rtol=0)
+    np.testing.assert_allclose(est["std_all"], ref["std.all"], atol=ATOL, rtol=0)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_fit_measures_match_lavaan(fits, name):
+    res = fits[name]
+    fm = res.fit_measures()
+    for key, value in CASES[name]["fit"].items():
+        assert fm[key] == pytest.approx(value, abs=ATOL), key
+    assert res.group_labels == CASES[name]["group_labels"]
+    assert res.group_nobs == CASES[name]["group_n"]
+    assert res.converged and not res.warnings
+
+
+def test_constrained_estimates_are_equal(fits):
+    est = fits["scalar"].estimates()
+    for op in ("=~", "~1"):
+        rows = est[(est["op"] == op) & (est["label"] != "")]
+        for _, pair in rows.groupby("label"):
+            assert len(pair) == 2
+            assert pair["est"].iloc[0] == pytest.approx(pair["est"].iloc[1], abs=1e-10)
+    # the latent means are fixed at 0 in group 1 and free in group 2
+    means = est[(est["op"] == "~1") & est["lhs"].isin(["visual", "textual", "speed"])]
+    assert (means.loc[means["group"] == "Pasteur", "se"] == 0).all()
+    assert (means.loc[means["group"] == "Grant-White", "se"] > 0).all()
+
+
+def test_partial_frees_named_parameters_in_every_group(fits):
+    est = fits["partial_scalar"].estimates()
+    x3 = est[(est["lhs"] == "x3") & (est["op"] == "~1")]
+    assert x3["label"].tolist() == ["", ""]
+    assert abs(x3["est"].iloc[0] - x3["est"].iloc[1]) > 0.1
+    x1 = est[(est["lhs"] == "x1") & (est["op"] == "~1")]
+    assert x1["label"].tolist() == [".p25.", ".p25."]
+
+
+def test_partial_is_whitespace_tolerant_and_order_free_for_covariances(hs, fits):
+    spaced = dict(CASES["partial_scalar"], group_partial=[" x3 ~ 1", "x7  ~1 "])
+    assert _fit(hs, spaced).fit_measures()["chisq"] == pytest.approx(
+        fits["partial_scalar"].fit_measures()["chisq"], abs=1e-8
+    )
+    case = CASES["lv_var_cov"]
+    a = _fit(hs, dict(case, group_partial=["visual ~~ textual"]))
+    b = _fit(hs, dict(case, group_partial=["textual~~visual"]))
+    assert a.model.table["label"].tolist() == b.model.table["label"].tolist()
+    assert a.fit_measures()["df"] == CASES["lv_var_cov"]["fit"]["df"] - 1
+
+
+@pytest.mark.parametrize(
+    ("group_equal", "match"),
+    [
+        (("loadings", "intercept"), r"unknown keyword 'intercept'.*Did you mean 'intercepts'"),
+        ("weights", r"unknown keyword 'weights'.*'loadings', 'intercepts', 'means'"),
+        (("thresholds",), "ordinal"),
+        (("composite.loadings",), "formative"),
+        ((1,), "not a string"),
+    ],
+)
+def test_bad_group_equal(hs, group_equal, match):
+    with pytest.raises(SpecificationError, match=match):
+        sem.fit(HS_MODEL, hs, group="school", group_equal=group_equal)
+
+
+@pytest.mark.parametrize(
+    ("partial", "match"),
+    [
+        ("visual=~x12", r"'visual=~x12' is not a parameter.*Did you mean .*'visual=~x1'"),
+        ("x3~~x33", r"'x3~~x33' is not a parameter.*Did you mean .*'x3~~x3'"),
+        ("zz~1", r"'zz~1' is not a parameter"),
+        ("visual =~", "cannot read"),
+        ("x1 ~ 2", "cannot read"),
+        ("visual=~x1+x2", "cannot read"),
+        ("a*x1", "cannot read"),
+    ],
+)
+def test_bad_group_partial(hs, partial, match):
+    with pytest.raises(SpecificationError, match=match):
+        sem.fit(HS_MODEL, hs, group="school", group_equal="loadings", group_partial=partial)
+
+
+def test_group_equal_needs_group(hs):
+    for kw in ({"group_equal": "loadings"}, {"group_partial": ["x1~1"]}):
+        with pytest.raises(NrelError, match="need group="):
+            sem.fit(HS_MODEL, hs, **kw)
+
+
+@pytest.mark.parametrize(
+    ("partial", "match"),
+    [
+        ("x1~1", "not constrained by group_equal"),
+        ("visual=~x1", "fixed in every group"),
+    ],
+)
+def test_partial_without_effect_is_warned(hs, partial, match):
+    with pytest.warns(NrelWarning, match=match):
+        res = sem.fit(HS_MODEL, hs, group="school", group_equal="loadings", group_partial=partial)
+    assert any(match in w for w in res.warnings)
+    ref = CASES["metric"]["fit"]
+    assert res.fit_measures()["chisq"] == pytest.approx(ref["chisq"], abs=ATOL)
+
+
+def test_partial_on_user_labelled_parameter_is_warned(hs):
+    model = "visual =~ x1 + c(a,b)*x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9"
+    with pytest.warns(NrelWarning, match="has a label in the model syntax"):
+        sem.fit(model, hs, group="school", group_equal="loadings", group_partial="visual=~x2")
+
+
+def test_single_group_column_ignores_group_equal_with_a_warning(hs):
+    one = hs[hs["school"] == "Pasteur"]
+    with pytest.warns(NrelWarning, match="single group"):
+        res = sem.fit(HS_MODEL, one, group="school", group_equal="loadings")
+    assert res.fit_measures()["df"] == 24
+
+
+def test_group_too_small_with_constraints(hs):
+    small = pd.concat([hs[hs["school"] == "Pasteur"], hs[hs["school"] == "Grant-White"].head(25)])
+    with pytest.raises(DataError, match=r"group 'Grant-White' has 25 complete row\(s\)"):
+        sem.fit(HS_MODEL, small, group="school", group_equal=("loadings", "intercepts"))
