@@ -233,3 +233,143 @@ def test_group_too_small_with_constraints(hs):
     small = pd.concat([hs[hs["school"] == "Pasteur"], hs[hs["school"] == "Grant-White"].head(25)])
     with pytest.raises(DataError, match=r"group 'Grant-White' has 25 complete row\(s\)"):
         sem.fit(HS_MODEL, small, group="school", group_equal=("loadings", "intercepts"))
+
+
+# --------------------------------------------------------------------------------------
+# invariance(): the level sequence and lavTestLRT
+# --------------------------------------------------------------------------------------
+LRT = REF["lrt"]
+
+
+def _check_against_lrt(tab, seq):
+    ref = LRT[seq]
+    assert tab["df"].tolist() == ref["df"]
+    for col in ("chisq", "aic", "bic"):
+        np.testing.assert_allclose(tab[col], ref[col], atol=ATOL, rtol=0)
+    for col in ("chisq_diff", "df_diff", "pvalue_diff"):
+        got = tab[col].to_numpy(dtype=float)
+        want = np.array([np.nan if v is None else v for v in ref[col]], dtype=float)
+        np.testing.assert_allclose(got, want, atol=ATOL, rtol=0)
+    for name, (_, row) in zip(ref["models"], tab.iterrows(), strict=True):
+        fm = CASES[name]["fit"]
+        for key in ("npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "aic", "bic"):
+            assert row[key] == pytest.approx(fm[key], abs=ATOL), (name, key)
+
+
+@pytest.fixture(scope="module")
+def school_table(hs):
+    return sem.invariance(HS_MODEL, hs, group="school")
+
+
+def test_invariance_matches_lavaan_lrt_by_school(school_table):
+    tab = school_table
+    assert tab["level"].tolist() == ["configural", "metric", "scalar", "strict"]
+    assert tab["group_equal"].tolist() == [
+        "",
+        "loadings",
+        "loadings, intercepts",
+        "loadings, intercepts, residuals",
+    ]
+    _check_against_lrt(tab, "school")
+
+
+def test_invariance_three_groups_matches_lavaan(hs):
+    tab = sem.invariance(HS_MODEL, hs, group="ageband")
+    _check_against_lrt(tab, "ageband")
+    assert tab.attrs["fits"]["metric"].group_labels == ["13", "le12", "ge14"]
+
+
+def test_invariance_partial_matches_lavaan(hs):
+    tab = sem.invariance(
+        HS_MODEL, hs, group="school", levels=("metric", "scalar"), partial=["x3 ~ 1", "x7~1"]
+    )
+    _check_against_lrt(tab, "partial")
+    assert tab["group_partial"].tolist() == ["", "x3~1, x7~1"]
+
+
+def test_invariance_deltas_and_verdicts(school_table):
+    tab = school_table
+    fits = tab.attrs["fits"]
+    for k in (1, 2, 3):
+        cur, prev = tab.loc[k, "level"], tab.loc[k - 1, "level"]
+        for m in ("cfi", "rmsea", "srmr"):
+            want = fits[cur].fit_measures()[m] - fits[prev].fit_measures()[m]
+            assert tab.loc[k, f"delta_{m}"] == pytest.approx(want, abs=1e-12)
+    # metric: dCFI -.002 -> supported; scalar: dCFI -.038 with dRMSEA +.0145 but dSRMR
+    # +.0108 >= .010 -> not supported; strict: dCFI -.0095 > -.010 -> supported, flagged as
+    # following a failed level
+    assert tab["verdict"].tolist() == [
+        "baseline",
+        "supported",
+        "not supported",
+        "supported (after 'scalar' was not)",
+    ]
+    assert "Chen" in tab.attrs["basis"] and "guidance" in tab.attrs["basis"]
+    assert "N > 300" in tab.attrs["basis"]
+    assert tab.attrs["cutoffs"]["metric"] == {"cfi": 0.010, "rmsea": 0.015, "srmr": 0.030}
+
+
+def test_invariance_small_sample_uses_chen_stricter_cutoffs(hs):
+    small = hs.iloc[:250]
+    tab = sem.invariance(HS_MODEL, small, group="school", levels=("configural", "metric"))
+    assert "N <= 300" in tab.attrs["basis"]
+    assert tab.attrs["cutoffs"]["scalar"]["srmr"] == 0.005
+
+
+def test_verdict_rule_boundaries():
+    from nrel_research.sem.invariance import _verdict
+
+    d = {"cfi": -0.010, "rmsea": 0.0, "srmr": 0.030}
+    assert _verdict("metric", d, "large") == "not supported"
+    assert _verdict("metric", dict(d, cfi=-0.009), "large") == "supported"
+    assert _verdict("metric", dict(d, srmr=0.029), "large") == "supported"
+    assert _verdict("scalar", dict(d, srmr=0.010), "large") == "not supported"
+    assert _verdict("scalar", dict(d, srmr=0.0, rmsea=0.015), "large") == "not supported"
+    assert _verdict("scalar", dict(d, srmr=0.0, rmsea=0.014), "large") == "supported"
+    assert _verdict("lv_variances", d, "large") == "no cut-off"
+
+
+def test_invariance_table_survives_pandas_operations(school_table):
+    sub = school_table[["level", "cfi"]].copy()
+    assert sub.attrs["fits"] is school_table.attrs["fits"]
+
+
+def test_invariance_custom_level_and_fit_kwargs(hs):
+    tab = sem.invariance(
+        HS_MODEL,
+        hs,
+        group="school",
+        levels=("metric", ("equal_lv_var", ("loadings", "lv.variances"))),
+        std_lv=True,
+    )
+    assert tab["verdict"].iloc[1] == "no cut-off"
+    ref = CASES["std_lv_lv_variances"]["fit"]
+    assert tab["chisq"].iloc[1] == pytest.approx(ref["chisq"], abs=ATOL)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"levels": ("configural", "weak")}, "unknown level 'weak'"),
+        ({"levels": ("scalar", "metric")}, "does not contain the constraints"),
+        ({"levels": ("metric", "metric")}, "repeat a name"),
+        ({"levels": ()}, "at least one level"),
+        ({"levels": ("metric",), "partial": ["x3~1"]}, "not constrained at any of the levels"),
+        ({"partial": ["x3~~x33"]}, "not a parameter of the model"),
+        ({"group_equal": "loadings"}, "set by invariance"),
+    ],
+)
+def test_invariance_bad_input(hs, kwargs, match):
+    with pytest.raises(NrelError, match=match):
+        sem.invariance(HS_MODEL, hs, group="school", **kwargs)
+
+
+def test_difference_test_refuses_other_data(hs, fits):
+    from nrel_research.sem.invariance import difference_test
+
+    other = sem.fit(HS_MODEL, hs.iloc[:250], group="school")
+    with pytest.raises(NrelError, match="different numbers of rows"):
+        difference_test(other, fits["configural"])
+    out = difference_test(fits["metric"], fits["configural"])
+    assert out["df_diff"] == 6
+    assert out["chisq_diff"] == pytest.approx(LRT["school"]["chisq_diff"][1], abs=ATOL)

@@ -25,6 +25,7 @@ True
 """
 
 from .api import fit
+from .invariance import INVARIANCE_LEVELS, invariance
 from .measurement import fornell_larcker, htmt, reliability
 from .model import Model
 from .plot import plot_path_diagram
@@ -32,12 +33,14 @@ from .result import SEMResult
 from .syntax import ParTable, parse_model
 
 __all__ = [
+    "INVARIANCE_LEVELS",
     "Model",
     "ParTable",
     "SEMResult",
     "fit",
     "fornell_larcker",
     "htmt",
+    "invariance",
     "parse_model",
     "plot_path_diagram",
     "reliability",

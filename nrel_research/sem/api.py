@@ -129,10 +129,30 @@ def fit(
         equal across groups). The fit measures are lavaan's pooled multiple-group ones
         (chi-square summed over groups, the multiple-group baseline, RMSEA with the
         ``sqrt(G)`` factor, SRMR weighted by group size). Checked against lavaan with
-        ``tests/reference/sem_groups.R`` (``atol=1e-4``).
-    group_equal, group_partial
-        lavaan's cross-group equality constraints (``group.equal``, ``group.partial``): not
-        available yet; write shared labels in the syntax instead.
+        ``tests/reference/sem_groups.R`` (``atol=1e-4``). Cross-group equality constraints:
+        ``group_equal``, ``group_partial``.
+    group_equal : str or sequence of str, default ()
+        lavaan's ``group.equal``: parameter types held equal across groups, among
+        ``"loadings"`` (every ``=~``), ``"intercepts"`` (``~ 1`` of observed variables other
+        than fixed.x covariates), ``"means"`` (``~ 1`` of latent variables), ``"residuals"``
+        (their ``x ~~ x``), ``"residual.covariances"`` (``x ~~ y``), ``"lv.variances"``,
+        ``"lv.covariances"`` and ``"regressions"`` (every ``~``). As lavaan 0.6.14
+        (``lav_partable_labels``, ``lav_partable_flat``): the constrained rows of every group
+        get the group-1 parameter's label (``".p2."``) and ``==`` rows tie them; a row fixed
+        in any group (a marker loading) is fixed at that value in all; user labels in the
+        syntax win over ``group_equal``; with ``"intercepts"`` but not ``"means"`` the latent
+        means are freed in groups 2..G, and with ``std_lv=True`` plus ``"loadings"`` but not
+        ``"lv.variances"`` the latent variances are freed in groups 2..G. Needs ``group=``.
+        ``"thresholds"`` (ordinal indicators) is refused for now. See also
+        :func:`~nrel_research.sem.invariance`. Checked against lavaan with
+        ``tests/reference/sem_group_equal.R`` (``atol=1e-4``).
+    group_partial : str or sequence of str, default ()
+        lavaan's ``group.partial``: parameters freed from the ``group_equal`` constraints in
+        every group, written as in lavaan (white space ignored): ``"visual =~ x2"``,
+        ``"x3 ~ 1"``, ``"x1 ~~ x1"``, ``"f1 ~~ f2"`` (either order), ``"y ~ x"``. A name that
+        is not a parameter of the model is an error (with the closest spellings); an entry
+        that frees nothing (not constrained, fixed in every group, or labelled in the syntax)
+        is recorded as a warning, where lavaan ignores it silently.
     std_lv : bool, default False
         Identify latent variables by fixing their (residual) variances at 1 and freeing all
         loadings (lavaan ``std.lv = TRUE``) instead of fixing the first loading at 1.
@@ -170,6 +190,15 @@ def fit(
     ...              "speed =~ x7 + x8 + x9", hs, group="school")
     >>> mg.group_labels, float(round(mg.fit_measures()["chisq"], 3))
     (['Pasteur', 'Grant-White'], 115.851)
+
+    Equal loadings and intercepts across schools (scalar invariance, lavaan
+    ``group.equal = c("loadings", "intercepts")``), the intercept of x3 freed:
+
+    >>> sc = sem.fit("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; "
+    ...              "speed =~ x7 + x8 + x9", hs, group="school",
+    ...              group_equal=("loadings", "intercepts"), group_partial="x3 ~ 1")
+    >>> int(sc.fit_measures()["df"]), float(round(sc.fit_measures()["chisq"], 3))
+    (59, 144.579)
 
     Missing values by FIML with robust (MLR) standard errors and the scaled test:
 

@@ -73,6 +73,10 @@ class ParTable:
     messages : list of str
         Notes for the user about the specification (e.g. a ``group_partial`` entry that has
         no effect); :func:`~nrel_research.sem.fit` records them as warnings.
+    constrained : tuple of str
+        The parameters ``group_equal`` holds equal across groups before ``group_partial``
+        frees some (lavaan's spelling without spaces, e.g. ``"visual=~x2"``, ``"x1~1"``),
+        including fixed ones (a marker loading) and user-labelled ones.
     """
 
     table: pd.DataFrame
@@ -86,6 +90,7 @@ class ParTable:
     group_equal: tuple[str, ...] = ()
     group_partial: tuple[str, ...] = ()
     messages: list[str] = field(default_factory=list, repr=False)
+    constrained: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return (
@@ -965,4 +970,5 @@ def parse_model(
         group_equal=group_equal,
         group_partial=group_partial,
         messages=messages,
+        constrained=tuple(f"{lhs[r]}{op[r]}{rhs[r]}" for r in flagged),
     )
