@@ -373,3 +373,38 @@ def test_difference_test_refuses_other_data(hs, fits):
     out = difference_test(fits["metric"], fits["configural"])
     assert out["df_diff"] == 6
     assert out["chisq_diff"] == pytest.approx(LRT["school"]["chisq_diff"][1], abs=ATOL)
+
+
+# --------------------------------------------------------------------------------------
+# group_label= (lavaan group.label)
+# --------------------------------------------------------------------------------------
+def test_group_label_orders_and_selects_groups(hs, fits):
+    res = sem.fit(HS_MODEL, hs, group="school", group_label=["Grant-White", "Pasteur"])
+    assert res.group_labels == ["Grant-White", "Pasteur"]
+    ref = CASES["configural"]["fit"]
+    assert res.fit_measures()["chisq"] == pytest.approx(ref["chisq"], abs=ATOL)
+    # a subset of the three age bands: the other rows are left out
+    two = sem.fit(HS_MODEL, hs, group="ageband", group_label=("le12", "ge14"))
+    assert two.group_labels == ["le12", "ge14"]
+    assert two.nobs == 109 + 82 and two.n_dropped == 110
+    # numeric group columns match by value or by text
+    g = sem.fit(HS_MODEL, hs, group="grade", group_label=["8", 7])
+    assert g.group_labels == [8.0, 7.0]
+
+
+def test_group_label_errors(hs):
+    with pytest.raises(DataError, match=r"group label 'Grant White' .* does not occur"):
+        sem.fit(HS_MODEL, hs, group="school", group_label=["Pasteur", "Grant White"])
+    with pytest.raises(NrelError, match="give group= too"):
+        sem.fit(HS_MODEL, hs, group_label=["Pasteur"])
+    with pytest.raises(DataError, match="empty"):
+        sem.fit(HS_MODEL, hs, group="school", group_label=[])
+
+
+def test_invariance_passes_group_label(hs):
+    tab = sem.invariance(
+        HS_MODEL, hs, group="school", levels=("configural", "metric"),
+        group_label=["Grant-White", "Pasteur"],
+    )  # fmt: skip
+    assert tab.attrs["fits"]["metric"].group_labels == ["Grant-White", "Pasteur"]
+    assert tab["chisq"].iloc[1] == pytest.approx(CASES["metric"]["fit"]["chisq"], abs=ATOL)

@@ -3,10 +3,14 @@
 A generic engine (it knows nothing of N-REL): :func:`fit` estimates CFA/SEM models written in
 lavaan syntax by normal-theory maximum likelihood (listwise or FIML with missing values; ML or
 robust MLR) and returns a :class:`SEMResult` with ``estimates()``, ``fit_measures()``,
-``modification_indices()``, ``implied_cov()`` and ``summary()``; :func:`reliability`,
-:func:`htmt` and :func:`fornell_larcker` assess a measurement model and
+``modification_indices()``, ``implied_cov()`` and ``summary()``, also for several groups
+(``group=``) with lavaan's cross-group equality constraints (``group_equal=``,
+``group_partial=``); :func:`invariance` runs the configural -> metric -> scalar -> strict
+measurement-invariance sequence with difference tests and Chen's (2007) cut-offs;
+:func:`reliability`, :func:`htmt` and :func:`fornell_larcker` assess a measurement model and
 :func:`plot_path_diagram` draws it. Numbers are checked against lavaan 0.6.14 and semTools 0.5-6
-(``tests/reference/sem_ml.R``, ``sem_missing_robust.R``, ``sem_integrate.R``, ``validity.R``).
+(``tests/reference/sem_ml.R``, ``sem_missing_robust.R``, ``sem_integrate.R``, ``sem_groups.R``,
+``sem_group_equal.R``, ``validity.R``).
 
 Examples
 --------

@@ -57,6 +57,7 @@ def fit(
     group: str | None = None,
     group_equal: Sequence[str] = (),
     group_partial: Sequence[str] = (),
+    group_label: Sequence[Any] | None = None,
     std_lv: bool = False,
     data_name: str = "data",
 ) -> SEMResult:
@@ -153,6 +154,12 @@ def fit(
         is not a parameter of the model is an error (with the closest spellings); an entry
         that frees nothing (not constrained, fixed in every group, or labelled in the syntax)
         is recorded as a warning, where lavaan ignores it silently.
+    group_label : sequence, optional
+        The groups to fit and their order (lavaan ``group.label``), e.g.
+        ``["Grant-White", "Pasteur"]``; rows of other groups are left out (counted in
+        ``n_dropped``). Values match the column's values or their text. A label absent from
+        the data is an error (lavaan only warns). Default: every group, in order of first
+        appearance.
     std_lv : bool, default False
         Identify latent variables by fixing their (residual) variances at 1 and freeing all
         loadings (lavaan ``std.lv = TRUE``) instead of fixing the first loading at 1.
@@ -222,6 +229,8 @@ def fit(
             "se='robust' (Huber-White) or the bootstrap with missing='listwise', estimator='ML'."
         )
     group_equal = check_group_equal(group_equal)
+    if group is None and group_label is not None:
+        raise NrelError("group_label= chooses and orders the groups of group=; give group= too.")
     if group is None and (group_equal or _nonempty(group_partial)):
         raise NrelError(
             "group_equal= and group_partial= constrain parameters across groups and need "
@@ -244,6 +253,7 @@ def fit(
             data_name=data_name,
             group_equal=group_equal,
             group_partial=group_partial,
+            group_label=group_label,
         )
     n_jobs = check_positive_int(n_jobs, "n_jobs")
     if se == "bootstrap" and bootstrap_indices is None:
@@ -443,7 +453,45 @@ def _nonempty(value) -> bool:
     return len(tuple(value)) > 0
 
 
-def _fit_groups(model, data, group, *, se, std_lv, data_name, group_equal=(), group_partial=()):
+def _select_groups(labels, group_label, group, data_name):
+    """Apply lavaan's ``group.label``: choose and order the groups, refusing absent ones."""
+    if isinstance(group_label, str) or not hasattr(group_label, "__iter__"):
+        group_label = [group_label]
+    text = {}
+    for lab in labels:
+        text[str(lab)] = lab
+        if isinstance(lab, float) and lab.is_integer():
+            text[str(int(lab))] = lab  # as R's as.character(7) == "7"
+    out = []
+    for want in group_label:
+        if want in labels:
+            got = labels[labels.index(want)]
+        elif str(want) in text:
+            got = text[str(want)]
+        else:
+            raise DataError(
+                f"{data_name}, column {group!r}: the group label {want!r} (group_label=) does "
+                f"not occur in the data; its labels are {', '.join(str(v) for v in labels)}."
+            )
+        if got not in out:
+            out.append(got)
+    if not out:
+        raise DataError("group_label= is empty; name at least one group or leave it out.")
+    return out
+
+
+def _fit_groups(
+    model,
+    data,
+    group,
+    *,
+    se,
+    std_lv,
+    data_name,
+    group_equal=(),
+    group_partial=(),
+    group_label=None,
+):
     """Multiple-group complete-data ML (lavaan ``cfa(..., group = group, group.equal = )``)."""
     if not isinstance(group, str):
         raise NrelError(f"group={group!r} is not valid; give the name of a column of {data_name}.")
@@ -455,6 +503,11 @@ def _fit_groups(model, data, group, *, se, std_lv, data_name, group_equal=(), gr
             f"{data_name}, column {group!r} (group=) has no non-missing value; fill in the "
             "group labels."
         )
+    n_other = 0
+    if group_label is not None:
+        chosen = _select_groups(labels, group_label, group, data_name)
+        n_other = int((gcol.notna() & ~gcol.isin(chosen)).sum())
+        labels = chosen
     ngroups = len(labels)
     pt = parse_model(
         model,
@@ -468,7 +521,7 @@ def _fit_groups(model, data, group, *, se, std_lv, data_name, group_equal=(), gr
     x_all = _numeric_block(data, pt.ov_names, data_name)
     p = len(pt.ov_names)
     free_rows = pt.table[pt.table["free"] > 0]
-    n_dropped = int(gcol.isna().sum())
+    n_dropped = int(gcol.isna().sum()) + n_other
     stats, blocks = [], []
     gvals = gcol.to_numpy()
     for gi, lab in enumerate(labels):

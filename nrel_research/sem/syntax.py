@@ -5,7 +5,10 @@ The parser follows ``lavaan:::lavParseModelString`` and the table follows
 ``sem()``/``cfa()``: ``auto.fix.first``, ``auto.fix.single``, ``auto.var``, ``auto.cov.lv.x``,
 ``auto.cov.y``, ``int.ov.free = TRUE``, ``int.lv.free = FALSE``, ``fixed.x = TRUE`` and a mean
 structure only when the syntax uses ``~1``. Equal labels become ``==`` rows (``user == 2``) as
-lavaan does (``ceq.simple = FALSE``). Checked against ``lavaanify()``/``parTable()`` output stored
+lavaan does (``ceq.simple = FALSE``). With several groups, ``group_equal``/``group_partial``
+follow ``lav_partable_labels`` and the group adjustments of ``lav_partable_flat`` (rows that
+share a label "lhs op rhs" of group 1 are equal; ``tests/reference/sem_group_equal.R``). Checked
+against ``lavaanify()``/``parTable()`` output stored
 in ``tests/reference/sem_ml.json`` (script ``tests/reference/sem_ml.R``).
 
 Supported operators: ``=~`` (loadings), ``~`` (regressions), ``~~`` (variances and covariances),
@@ -654,6 +657,12 @@ def parse_model(
         Fix the first loading of every factor at 1 (lavaan's marker-variable scaling).
     std_lv : bool, default False
         Fix latent variances at 1 instead (lavaan ``std.lv``); then ``auto_fix_first`` is off.
+    group_equal : str or sequence of str, default ()
+        lavaan ``group.equal`` keywords (:data:`GROUP_EQUAL_KEYWORDS`); with ``ngroups > 1``
+        the matching rows of groups 2..G take the group-1 label and are tied by ``==`` rows.
+    group_partial : str or sequence of str, default ()
+        lavaan ``group.partial`` strings (``"visual=~x2"``, ``"x1 ~ 1"``) freed from
+        ``group_equal``; a string that names no parameter of the model raises.
 
     Returns
     -------
@@ -675,6 +684,17 @@ def parse_model(
     2  visual  =~  x3     2     NaN
     >>> pt.ov_names, pt.lv_names
     (['x1', 'x2', 'x3'], ['visual'])
+
+    Equal loadings in two groups (lavaan ``group.equal = "loadings"``):
+
+    >>> mg = parse_model("visual =~ x1 + x2 + x3", ngroups=2, group_equal="loadings")
+    >>> t = mg.table
+    >>> t.loc[(t["op"] == "=~") & (t["rhs"] == "x2"), ["group", "free", "label", "plabel"]]
+       group  free label plabel
+    1      1     1  .p2.   .p2.
+    8      2     7  .p2.   .p9.
+    >>> t.loc[t["op"] == "==", ["lhs", "op", "rhs"]].values.tolist()
+    [['.p2.', '==', '.p9.'], ['.p3.', '==', '.p10.']]
     """
     if isinstance(ngroups, bool) or not isinstance(ngroups, int) or ngroups < 1:
         raise SpecificationError(f"ngroups={ngroups!r} is not valid; use a whole number >= 1.")
