@@ -408,3 +408,18 @@ def test_invariance_passes_group_label(hs):
     )  # fmt: skip
     assert tab.attrs["fits"]["metric"].group_labels == ["Grant-White", "Pasteur"]
     assert tab["chisq"].iloc[1] == pytest.approx(CASES["metric"]["fit"]["chisq"], abs=ATOL)
+
+
+def test_invariance_warns_when_partial_names_a_marker_loading(hs):
+    with pytest.warns(NrelWarning) as rec:
+        tab = sem.invariance(
+            HS_MODEL, hs, group="school", levels=("configural", "metric"), partial=["speed=~x7"]
+        )
+    texts = [str(w.message) for w in rec]
+    assert any("'x7', the marker (reference) indicator of 'speed'" in t for t in texts)
+    assert any("fixed in every group" in t for t in texts)  # from fit()
+    assert tab["df_diff"].iloc[1] == 6  # nothing freed: the marker loading is fixed
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sem.invariance(HS_MODEL, hs, group="school", levels=("metric", "scalar"),
+                       partial=["x7 ~ 1"])  # fmt: skip

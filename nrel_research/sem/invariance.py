@@ -19,6 +19,10 @@ Chen, F. F. (2007). Sensitivity of goodness of fit indexes to lack of measuremen
 Meredith, W. (1993). Measurement invariance, factor analysis and factorial invariance.
 *Psychometrika, 58*(4), 525-543. https://doi.org/10.1007/BF02294825
 
+Cheung, G. W., & Rensvold, R. B. (1999). Testing factorial invariance across groups: A
+reconceptualization and proposed new method. *Journal of Management, 25*(1), 1-27.
+https://doi.org/10.1177/014920639902500101
+
 Vandenberg, R. J., & Lance, C. E. (2000). A review and synthesis of the measurement invariance
 literature. *Organizational Research Methods, 3*(1), 4-70.
 https://doi.org/10.1177/109442810031002
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -39,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import NrelError, SpecificationError
+from ..exceptions import NrelError, NrelWarning, SpecificationError
 from .api import fit
 from .result import SEMResult
 from .syntax import check_group_equal, parse_model
@@ -196,6 +201,29 @@ def _levels(levels) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
+def _marker_notes(model: str, partial: tuple[str, ...], std_lv: bool) -> list[str]:
+    """Warn when ``partial`` names a marker (reference) indicator's loading.
+
+    With marker-variable scaling the marker's loading is fixed at 1 in every group, so it
+    cannot be freed: the latent variable's metric presumes the marker is invariant
+    (Cheung & Rensvold, 1999; Vandenberg & Lance, 2000).
+    """
+    if std_lv or not partial:
+        return []
+    t = parse_model(model, meanstructure=True).table
+    load = t[(t["op"] == "=~") & (t["free"] == 0) & (t["ustart"] == 1.0)]
+    notes = []
+    for lv, ind in zip(load["lhs"], load["rhs"], strict=True):
+        if f"{lv}=~{ind}" in partial:
+            notes.append(
+                f"partial: {lv}=~{ind} is the loading of {ind!r}, the marker (reference) "
+                f"indicator of {lv!r}, fixed at 1 in every group: it cannot be freed, and the "
+                f"scale of {lv!r} presumes {ind!r} is invariant. To let it differ, put an "
+                "invariant indicator first in the syntax (the new marker) or use std_lv=True."
+            )
+    return notes
+
+
 def _cutoff_set(ntotal: int) -> str:
     return "large" if ntotal > 300 else "small"
 
@@ -250,7 +278,9 @@ def invariance(
         lavaan ``group.partial`` strings (``"x3 ~ 1"``, ``"visual =~ x2"``) for partial
         invariance; each is freed at the levels whose ``group_equal`` constrains it (an
         intercept from scalar on, a loading from metric on). Every entry must be constrained
-        at one level at least.
+        at one level at least. Naming a marker (reference) indicator's loading is warned
+        about (:class:`~nrel_research.exceptions.NrelWarning`): it is fixed at 1 in every
+        group, and the latent variable's metric presumes that item is invariant.
     **fit_kwargs
         Passed to :func:`~nrel_research.sem.fit` (e.g. ``std_lv=True``, ``data_name=``).
 
@@ -349,6 +379,10 @@ def invariance(
                 f"{', '.join(name for name, _ in plan)}; remove them or add the level that "
                 "constrains them."
             )
+
+    marker_notes = _marker_notes(model, normalised, std_lv)
+    for note in marker_notes:
+        warnings.warn(note, NrelWarning, stacklevel=2)
 
     fits = FitsByLevel()
     rows = []
