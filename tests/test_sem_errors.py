@@ -91,7 +91,7 @@ def test_data_must_be_a_dataframe(hs):
         ({"missing": "fiml", "se": "bootstrap"}, "bootstrap.*fiml.*not available"),
         ({"missing": "pairwise"}, "missing='pairwise' is not valid"),
         ({"group": "school", "se": "bootstrap"}, "bootstrap of multiple-group.*not available"),
-        ({"group_equal": ("loadings",)}, "group_equal.*not available yet"),
+        ({"group_equal": ("loadings",)}, "group_equal.*need group="),
         ({"estimator": "GLS"}, "estimator='GLS' is not valid"),
         ({"se": "boot"}, "se='boot' is not valid"),
         ({"n_jobs": 0}, "n_jobs=0"),

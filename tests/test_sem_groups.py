@@ -123,12 +123,6 @@ def test_group_too_small(hs):
         sem.fit(HS_MODEL, small, group="school", data_name="hs.csv")
 
 
-def test_group_equal_not_available_yet(hs):
-    for kw in ({"group_equal": ("loadings",)}, {"group_partial": ("visual=~x2",)}):
-        with pytest.raises(NrelError, match="not available yet"):
-            sem.fit(HS_MODEL, hs, group="school", **kw)
-
-
 def test_group_refuses_unsupported_options(hs, fits):
     with pytest.raises(NrelError, match="not available yet"):
         sem.fit(HS_MODEL, hs, group="school", se="bootstrap")

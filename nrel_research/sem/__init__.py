@@ -4,14 +4,16 @@ A generic engine (it knows nothing of N-REL): :func:`fit` estimates CFA/SEM mode
 lavaan syntax by normal-theory maximum likelihood (listwise or FIML with missing values; ML or
 robust MLR; one or several groups) and returns a :class:`SEMResult` with ``estimates()``,
 ``fit_measures()``, ``modification_indices()``, ``implied_cov()`` and ``summary()``;
+:func:`invariance` runs the configural -> metric -> scalar -> strict sequence (lavaan's
+``group_equal``) with difference tests and Chen's (2007) cut-offs;
 :func:`standardized_solution` adds delta-method SEs of the standardized solution;
 :func:`lrt` compares nested fits (lavaan's ``lavTestLRT``), :func:`score_test` and
 :func:`wald_test` test equality constraints (``lavTestScore``/``lavTestWald``);
 :func:`reliability`, :func:`htmt` and :func:`fornell_larcker` assess a measurement model and
 :func:`plot_path_diagram` draws it. Numbers are checked against lavaan 0.6.14 and semTools 0.5-6
 (``tests/reference/sem_ml.R``, ``sem_missing_robust.R``, ``sem_integrate.R``,
-``sem_groups.R``, ``sem_groups_robust.R``, ``sem_score_wald.R``, ``sem_standardized.R``,
-``validity.R``).
+``sem_groups.R``, ``sem_groups_robust.R``, ``sem_group_equal.R``, ``sem_score_wald.R``,
+``sem_standardized.R``, ``validity.R``).
 
 Examples
 --------
@@ -31,6 +33,7 @@ True
 
 from .api import fit
 from .compare import lrt
+from .invariance import INVARIANCE_LEVELS, invariance
 from .measurement import fornell_larcker, htmt, reliability
 from .model import Model
 from .plot import plot_path_diagram
@@ -40,6 +43,7 @@ from .standardize import standardized_solution
 from .syntax import ParTable, parse_model
 
 __all__ = [
+    "INVARIANCE_LEVELS",
     "Model",
     "ParTable",
     "SEMResult",
@@ -47,6 +51,7 @@ __all__ = [
     "fit",
     "fornell_larcker",
     "htmt",
+    "invariance",
     "lrt",
     "parse_model",
     "plot_path_diagram",

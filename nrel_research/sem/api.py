@@ -35,7 +35,7 @@ from .defined import DefinedParameters
 from .estimate import GroupStats, expected_information, fit_ml, start_values
 from .model import Model
 from .result import SEMResult
-from .syntax import parse_model
+from .syntax import check_group_equal, parse_model
 
 __all__ = ["fit"]
 
@@ -58,6 +58,7 @@ def fit(
     group: str | None = None,
     group_equal: Sequence[str] = (),
     group_partial: Sequence[str] = (),
+    group_label: Sequence[Any] | None = None,
     std_lv: bool = False,
     data_name: str = "data",
 ) -> SEMResult:
@@ -138,9 +139,34 @@ def fit(
         ``tests/reference/sem_groups.R`` and ``sem_groups_robust.R`` (``atol=1e-4``; see
         ``tests/test_sem_groups_robust.py`` for two documented loosenings). Compare nested
         multiple-group fits with :func:`~nrel_research.sem.lrt`.
-    group_equal, group_partial
-        lavaan's cross-group equality constraints (``group.equal``, ``group.partial``): not
-        available yet; write shared labels in the syntax instead.
+    group_equal : str or sequence of str, default ()
+        lavaan's ``group.equal``: parameter types held equal across groups, among
+        ``"loadings"`` (every ``=~``), ``"intercepts"`` (``~ 1`` of observed variables other
+        than fixed.x covariates), ``"means"`` (``~ 1`` of latent variables), ``"residuals"``
+        (their ``x ~~ x``), ``"residual.covariances"`` (``x ~~ y``), ``"lv.variances"``,
+        ``"lv.covariances"`` and ``"regressions"`` (every ``~``). As lavaan 0.6.14
+        (``lav_partable_labels``, ``lav_partable_flat``): the constrained rows of every group
+        get the group-1 parameter's label (``".p2."``) and ``==`` rows tie them; a row fixed
+        in any group (a marker loading) is fixed at that value in all; user labels in the
+        syntax win over ``group_equal``; with ``"intercepts"`` but not ``"means"`` the latent
+        means are freed in groups 2..G, and with ``std_lv=True`` plus ``"loadings"`` but not
+        ``"lv.variances"`` the latent variances are freed in groups 2..G. Needs ``group=``.
+        ``"thresholds"`` (ordinal indicators) is refused for now. See also
+        :func:`~nrel_research.sem.invariance`. Checked against lavaan with
+        ``tests/reference/sem_group_equal.R`` (``atol=1e-4``).
+    group_partial : str or sequence of str, default ()
+        lavaan's ``group.partial``: parameters freed from the ``group_equal`` constraints in
+        every group, written as in lavaan (white space ignored): ``"visual =~ x2"``,
+        ``"x3 ~ 1"``, ``"x1 ~~ x1"``, ``"f1 ~~ f2"`` (either order), ``"y ~ x"``. A name that
+        is not a parameter of the model is an error (with the closest spellings); an entry
+        that frees nothing (not constrained, fixed in every group, or labelled in the syntax)
+        is recorded as a warning, where lavaan ignores it silently.
+    group_label : sequence, optional
+        The groups to fit and their order (lavaan ``group.label``), e.g.
+        ``["Grant-White", "Pasteur"]``; rows of other groups are left out (counted in
+        ``n_dropped``). Values match the column's values or their text. A label absent from
+        the data is an error (lavaan only warns). Default: every group, in order of first
+        appearance.
     std_lv : bool, default False
         Identify latent variables by fixing their (residual) variances at 1 and freeing all
         loadings (lavaan ``std.lv = TRUE``) instead of fixing the first loading at 1.
@@ -179,6 +205,15 @@ def fit(
     >>> mg.group_labels, float(round(mg.fit_measures()["chisq"], 3))
     (['Pasteur', 'Grant-White'], 115.851)
 
+    Equal loadings and intercepts across schools (scalar invariance, lavaan
+    ``group.equal = c("loadings", "intercepts")``), the intercept of x3 freed:
+
+    >>> sc = sem.fit("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; "
+    ...              "speed =~ x7 + x8 + x9", hs, group="school",
+    ...              group_equal=("loadings", "intercepts"), group_partial="x3 ~ 1")
+    >>> int(sc.fit_measures()["df"]), float(round(sc.fit_measures()["chisq"], 3))
+    (59, 144.579)
+
     Missing values by FIML with robust (MLR) standard errors and the scaled test:
 
     >>> hs_na = load_dataset("holzinger_swineford_1939_missing")
@@ -211,12 +246,14 @@ def fit(
             "se='bootstrap' with missing='fiml' or estimator='MLR' is not available; use "
             "se='robust' (Huber-White) or the bootstrap with missing='listwise', estimator='ML'."
         )
-    if tuple(group_equal) or tuple(group_partial):
+    group_equal = check_group_equal(group_equal)
+    if group is None and group_label is not None:
+        raise NrelError("group_label= chooses and orders the groups of group=; give group= too.")
+    if group is None and (group_equal or _nonempty(group_partial)):
         raise NrelError(
-            "cross-group equality constraints (group_equal=, group_partial=) "
-            + _NOT_YET.format(
-                alt="group= with shared labels in the syntax, e.g. 'f =~ x1 + c(a,a)*x2'"
-            )
+            "group_equal= and group_partial= constrain parameters across groups and need "
+            "group= (the name of the column holding the group labels), e.g. "
+            "fit(model, data, group='school', group_equal=('loadings',))."
         )
     opts = _Options(estimator=estimator, fiml=fiml, mlr=mlr, se=se)
     if group is not None:
@@ -225,7 +262,17 @@ def fit(
                 "the bootstrap of multiple-group models (group= with se='bootstrap') "
                 + _NOT_YET.format(alt="se='standard' or se='robust'")
             )
-        return _fit_groups(model, data, group, opts=opts, std_lv=bool(std_lv), data_name=data_name)
+        return _fit_groups(
+            model,
+            data,
+            group,
+            opts=opts,
+            std_lv=bool(std_lv),
+            data_name=data_name,
+            group_equal=group_equal,
+            group_partial=group_partial,
+            group_label=group_label,
+        )
     n_jobs = check_positive_int(n_jobs, "n_jobs")
     if se == "bootstrap" and bootstrap_indices is None:
         bootstrap = check_positive_int(bootstrap, "bootstrap", minimum=2)
@@ -529,8 +576,54 @@ def _result(core, blocks, opts, recorded, *, syntax, boot=None, **kw):
     return result
 
 
-def _fit_groups(model, data, group, *, opts, std_lv, data_name):
-    """Multiple-group fit (lavaan ``cfa(..., group = group)``): ML/FIML, ML/MLR, any SEs."""
+def _nonempty(value) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    return len(tuple(value)) > 0
+
+
+def _select_groups(labels, group_label, group, data_name):
+    """Apply lavaan's ``group.label``: choose and order the groups, refusing absent ones."""
+    if isinstance(group_label, str) or not hasattr(group_label, "__iter__"):
+        group_label = [group_label]
+    text = {}
+    for lab in labels:
+        text[str(lab)] = lab
+        if isinstance(lab, float) and lab.is_integer():
+            text[str(int(lab))] = lab  # as R's as.character(7) == "7"
+    out = []
+    for want in group_label:
+        if want in labels:
+            got = labels[labels.index(want)]
+        elif str(want) in text:
+            got = text[str(want)]
+        else:
+            raise DataError(
+                f"{data_name}, column {group!r}: the group label {want!r} (group_label=) does "
+                f"not occur in the data; its labels are {', '.join(str(v) for v in labels)}."
+            )
+        if got not in out:
+            out.append(got)
+    if not out:
+        raise DataError("group_label= is empty; name at least one group or leave it out.")
+    return out
+
+
+def _fit_groups(
+    model,
+    data,
+    group,
+    *,
+    opts,
+    std_lv,
+    data_name,
+    group_equal=(),
+    group_partial=(),
+    group_label=None,
+):
+    """Multiple-group fit (lavaan ``cfa(..., group =, group.equal =)``): ML/FIML, ML/MLR."""
     if not isinstance(group, str):
         raise NrelError(f"group={group!r} is not valid; give the name of a column of {data_name}.")
     check_columns(data, [group], data_name=data_name)
@@ -541,8 +634,20 @@ def _fit_groups(model, data, group, *, opts, std_lv, data_name):
             f"{data_name}, column {group!r} (group=) has no non-missing value; fill in the "
             "group labels."
         )
+    n_other = 0
+    if group_label is not None:
+        chosen = _select_groups(labels, group_label, group, data_name)
+        n_other = int((gcol.notna() & ~gcol.isin(chosen)).sum())
+        labels = chosen
     ngroups = len(labels)
-    pt = parse_model(model, std_lv=std_lv, ngroups=ngroups, meanstructure=True)
+    pt = parse_model(
+        model,
+        std_lv=std_lv,
+        ngroups=ngroups,
+        meanstructure=True,
+        group_equal=group_equal,
+        group_partial=group_partial,
+    )
     check_columns(data, pt.ov_names, data_name=data_name)
     _check_fixed_x(pt, opts)
     x_all = _numeric_block(data, pt.ov_names, data_name)
@@ -563,7 +668,8 @@ def _fit_groups(model, data, group, *, opts, std_lv, data_name):
         )
         blocks.append(blk)
     core = _estimate(pt, blocks, opts)
-    recorded = [w for b in blocks for w in b.warnings]
+    recorded = [NrelWarning(msg) for msg in pt.messages]
+    recorded += [w for b in blocks for w in b.warnings]
     recorded += _fit_warnings(core, opts, pt, group_labels=labels)
     result = _result(
         core,
@@ -571,7 +677,7 @@ def _fit_groups(model, data, group, *, opts, std_lv, data_name):
         opts,
         recorded,
         syntax=model,
-        n_extra_dropped=int(gcol.isna().sum()),
+        n_extra_dropped=int(gcol.isna().sum()) + n_other,
         group_labels=labels,
         group=group,
     )

@@ -5,7 +5,10 @@ The parser follows ``lavaan:::lavParseModelString`` and the table follows
 ``sem()``/``cfa()``: ``auto.fix.first``, ``auto.fix.single``, ``auto.var``, ``auto.cov.lv.x``,
 ``auto.cov.y``, ``int.ov.free = TRUE``, ``int.lv.free = FALSE``, ``fixed.x = TRUE`` and a mean
 structure only when the syntax uses ``~1``. Equal labels become ``==`` rows (``user == 2``) as
-lavaan does (``ceq.simple = FALSE``). Checked against ``lavaanify()``/``parTable()`` output stored
+lavaan does (``ceq.simple = FALSE``). With several groups, ``group_equal``/``group_partial``
+follow ``lav_partable_labels`` and the group adjustments of ``lav_partable_flat`` (rows that
+share a label "lhs op rhs" of group 1 are equal; ``tests/reference/sem_group_equal.R``). Checked
+against ``lavaanify()``/``parTable()`` output stored
 in ``tests/reference/sem_ml.json`` (script ``tests/reference/sem_ml.R``).
 
 Supported operators: ``=~`` (loadings), ``~`` (regressions), ``~~`` (variances and covariances),
@@ -16,8 +19,10 @@ constraints (``<``, ``>``), formative indicators (``<~``), thresholds (``|``), i
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,7 +30,7 @@ import pandas as pd
 
 from ..exceptions import SpecificationError
 
-__all__ = ["ParTable", "parse_model"]
+__all__ = ["GROUP_EQUAL_KEYWORDS", "ParTable", "check_group_equal", "parse_model"]
 
 _OPS = ("=~", "<~", "~*~", "~~", ":=", "==", "<", ">", "~", "|", "%", ":")
 _OP_RE = re.compile(r"=~|<~|~\*~|~~|:=|==|<|>|~|\||%|:")
@@ -65,6 +70,16 @@ class ParTable:
     random_x : list of str
         Covariates that would be exogenous but whose (co)variances or intercepts the syntax
         specifies, so they are treated as random (lavaan warns about this too).
+    group_equal, group_partial : tuple of str
+        The cross-group equality constraints the table was built with (normalised:
+        ``group_partial`` without white space, covariances in the table's order).
+    messages : list of str
+        Notes for the user about the specification (e.g. a ``group_partial`` entry that has
+        no effect); :func:`~nrel_research.sem.fit` records them as warnings.
+    constrained : tuple of str
+        The parameters ``group_equal`` holds equal across groups before ``group_partial``
+        frees some (lavaan's spelling without spaces, e.g. ``"visual=~x2"``, ``"x1~1"``),
+        including fixed ones (a marker loading) and user-labelled ones.
     """
 
     table: pd.DataFrame
@@ -75,6 +90,10 @@ class ParTable:
     ngroups: int = 1
     model: str = field(default="", repr=False)
     random_x: list[str] = field(default_factory=list)
+    group_equal: tuple[str, ...] = ()
+    group_partial: tuple[str, ...] = ()
+    messages: list[str] = field(default_factory=list, repr=False)
+    constrained: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return (
@@ -425,6 +444,187 @@ def _default_rows(vn, meanstructure):
     return out
 
 
+#: lavaan's ``group.equal`` keywords that the engine supports, in lavaan's order of meaning
+GROUP_EQUAL_KEYWORDS = (
+    "loadings",
+    "intercepts",
+    "means",
+    "residuals",
+    "residual.covariances",
+    "lv.variances",
+    "lv.covariances",
+    "regressions",
+)
+_PARTIAL_RE = re.compile(r"^([A-Za-z_.][A-Za-z0-9_.]*)(=~|~~|~)([A-Za-z0-9_.]+)$")
+
+
+def _as_tuple(value, what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value.strip() else ()
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise SpecificationError(
+            f"{what}={value!r} is not valid; give a string or a list of strings."
+        ) from None
+    for item in items:
+        if not isinstance(item, str):
+            raise SpecificationError(
+                f"{what}: {item!r} is not a string; give lavaan's strings, e.g. "
+                + ("'loadings'." if what == "group_equal" else "'visual =~ x2' or 'x1 ~ 1'.")
+            )
+    return tuple(item for item in items if item.strip())
+
+
+def check_group_equal(group_equal: Sequence[str] | str) -> tuple[str, ...]:
+    """Validate lavaan ``group.equal`` keywords; return them as a tuple without duplicates.
+
+    Parameters
+    ----------
+    group_equal : str or sequence of str
+        Keywords among :data:`GROUP_EQUAL_KEYWORDS` (``"loadings"``, ``"intercepts"``,
+        ``"means"``, ``"residuals"``, ``"residual.covariances"``, ``"lv.variances"``,
+        ``"lv.covariances"``, ``"regressions"``); a single string is one keyword.
+
+    Returns
+    -------
+    tuple of str
+
+    Raises
+    ------
+    SpecificationError
+        For an unknown keyword (the message lists the valid ones), for ``"thresholds"``
+        (ordinal models are not supported yet) and for ``"composite.loadings"`` (formative
+        indicators are not supported).
+
+    Examples
+    --------
+    >>> check_group_equal(["loadings", "intercepts"])
+    ('loadings', 'intercepts')
+    """
+    out: list[str] = []
+    for kw in _as_tuple(group_equal, "group_equal"):
+        key = kw.strip()
+        if key == "thresholds":
+            raise SpecificationError(
+                "group_equal: 'thresholds' applies to ordinal (categorical) indicators, which "
+                "the engine does not support yet; treat the items as continuous and use "
+                "'intercepts', or fit the ordinal model in lavaan."
+            )
+        if key == "composite.loadings":
+            raise SpecificationError(
+                "group_equal: 'composite.loadings' needs formative indicators (<~), which are "
+                "not supported yet."
+            )
+        if key not in GROUP_EQUAL_KEYWORDS:
+            close = difflib.get_close_matches(key, GROUP_EQUAL_KEYWORDS, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise SpecificationError(
+                f"group_equal: unknown keyword {kw!r}.{hint} Valid keywords (lavaan's "
+                f"group.equal): {', '.join(repr(k) for k in GROUP_EQUAL_KEYWORDS)}."
+            )
+        if key not in out:
+            out.append(key)
+    return tuple(out)
+
+
+def _parse_partial(entry: str) -> str:
+    """Normalise one ``group.partial`` string as lavaan does (white space removed)."""
+    text = re.sub(r"\s+", "", entry)
+    m = _PARTIAL_RE.match(text)
+    ok = m is not None
+    if ok:
+        op, rhs = m.group(2), m.group(3)
+        ok = (op == "~" and rhs == "1") or bool(_NAME_RE.match(rhs))
+    if not ok:
+        raise SpecificationError(
+            f"group_partial: cannot read {entry!r}; name one parameter as lavaan does: "
+            "'visual =~ x2' (loading), 'x1 ~ 1' (intercept or latent mean), 'x1 ~~ x1' "
+            "(residual variance), 'f1 ~~ f2' (covariance) or 'y ~ x' (regression)."
+        )
+    return text
+
+
+def _group_equal_rows(lhs, op, rhs, group_equal, lv, nox) -> list[int]:
+    """Rows of group 1 that ``group.equal`` constrains (lavaan's ``lav_partable_labels``).
+
+    loadings: every ``=~``; intercepts: ``~1`` of observed variables other than fixed.x
+    covariates; means: ``~1`` of latent variables; regressions: every ``~``; residuals:
+    ``x ~~ x`` of those observed variables; residual.covariances: ``x ~~ y`` (x != y) with
+    ``x`` among them; lv.variances / lv.covariances: ``f ~~ f`` / ``f ~~ g`` with ``f``
+    latent.
+    """
+    ge = set(group_equal)
+    lv, nox = set(lv), set(nox)
+    out = []
+    for i in range(len(lhs)):
+        o, a, b = op[i], lhs[i], rhs[i]
+        hit = (
+            ("loadings" in ge and o == "=~")
+            or ("intercepts" in ge and o == "~1" and a in nox)
+            or ("means" in ge and o == "~1" and a in lv)
+            or ("regressions" in ge and o == "~")
+            or ("residuals" in ge and o == "~~" and a in nox and a == b)
+            or ("residual.covariances" in ge and o == "~~" and a in nox and a != b)
+            or ("lv.variances" in ge and o == "~~" and a in lv and a == b)
+            or ("lv.covariances" in ge and o == "~~" and a in lv and a != b)
+        )
+        if hit:
+            out.append(i)
+    return out
+
+
+def _normalise_partial(group_partial, labels_g1) -> tuple[str, ...]:
+    """Map each ``group_partial`` string to a parameter of the table, or raise."""
+    known = set(labels_g1)
+    out = []
+    for entry in group_partial:
+        if entry not in known:
+            m = _PARTIAL_RE.match(entry)
+            if m and m.group(2) == "~~" and f"{m.group(3)}~~{m.group(1)}" in known:
+                entry = f"{m.group(3)}~~{m.group(1)}"  # the same covariance, table order
+            else:
+                close = difflib.get_close_matches(entry, labels_g1, n=3, cutoff=0.6)
+                hint = (
+                    f" Did you mean {' or '.join(repr(c) for c in close)}?"
+                    if close
+                    else " Write it as the parameter appears in the model, e.g. "
+                    "'visual=~x2', 'x1~1', 'x1~~x1'."
+                )
+                raise SpecificationError(
+                    f"group_partial: {entry!r} is not a parameter of the model.{hint}"
+                )
+        if entry not in out:
+            out.append(entry)
+    return tuple(out)
+
+
+def _partial_messages(group_partial, labels_g1, flagged, free, label, base, ngroups):
+    """Describe the ``group_partial`` entries that free nothing (lavaan ignores them)."""
+    msgs = []
+    flagged_labels = {labels_g1[r]: r for r in flagged}
+    for entry in group_partial:
+        r = flagged_labels.get(entry)
+        if r is None:
+            msgs.append(
+                f"group_partial: {entry!r} is not constrained by group_equal, so it is free "
+                "in every group already; the entry has no effect."
+            )
+        elif label[r]:
+            msgs.append(
+                f"group_partial: {entry!r} has a label in the model syntax ({label[r]!r}), "
+                "which decides its equality across groups; the entry has no effect."
+            )
+        elif all(free[g * base + r] == 0 for g in range(ngroups)):
+            msgs.append(
+                f"group_partial: {entry!r} is fixed in every group (e.g. a marker loading); "
+                "the entry has no effect."
+            )
+    return msgs
+
+
 def parse_model(
     model: str,
     *,
@@ -433,6 +633,8 @@ def parse_model(
     fixed_x: bool = True,
     auto_fix_first: bool = True,
     std_lv: bool = False,
+    group_equal: Sequence[str] | str = (),
+    group_partial: Sequence[str] | str = (),
 ) -> ParTable:
     """Parse lavaan model syntax into a lavaan parameter table.
 
@@ -455,6 +657,12 @@ def parse_model(
         Fix the first loading of every factor at 1 (lavaan's marker-variable scaling).
     std_lv : bool, default False
         Fix latent variances at 1 instead (lavaan ``std.lv``); then ``auto_fix_first`` is off.
+    group_equal : str or sequence of str, default ()
+        lavaan ``group.equal`` keywords (:data:`GROUP_EQUAL_KEYWORDS`); with ``ngroups > 1``
+        the matching rows of groups 2..G take the group-1 label and are tied by ``==`` rows.
+    group_partial : str or sequence of str, default ()
+        lavaan ``group.partial`` strings (``"visual=~x2"``, ``"x1 ~ 1"``) freed from
+        ``group_equal``; a string that names no parameter of the model raises.
 
     Returns
     -------
@@ -476,9 +684,22 @@ def parse_model(
     2  visual  =~  x3     2     NaN
     >>> pt.ov_names, pt.lv_names
     (['x1', 'x2', 'x3'], ['visual'])
+
+    Equal loadings in two groups (lavaan ``group.equal = "loadings"``):
+
+    >>> mg = parse_model("visual =~ x1 + x2 + x3", ngroups=2, group_equal="loadings")
+    >>> t = mg.table
+    >>> t.loc[(t["op"] == "=~") & (t["rhs"] == "x2"), ["group", "free", "label", "plabel"]]
+       group  free label plabel
+    1      1     1  .p2.   .p2.
+    8      2     7  .p2.   .p9.
+    >>> t.loc[t["op"] == "==", ["lhs", "op", "rhs"]].values.tolist()
+    [['.p2.', '==', '.p9.'], ['.p3.', '==', '.p10.']]
     """
     if isinstance(ngroups, bool) or not isinstance(ngroups, int) or ngroups < 1:
         raise SpecificationError(f"ngroups={ngroups!r} is not valid; use a whole number >= 1.")
+    group_equal = check_group_equal(group_equal)
+    group_partial = tuple(_parse_partial(p) for p in _as_tuple(group_partial, "group_partial"))
     formulas = _formulas(model)
     rows, mods, constraints = _flatten(formulas)
     if meanstructure == "default":
@@ -489,6 +710,10 @@ def parse_model(
 
     user_rows = [(r[0], r[1], r[2], r[3], r[4], 1) for r in rows]
     vn = _vnames(user_rows)
+    # variables whose intercepts/residual (co)variances group.equal constrains: lavaan takes
+    # "ov.nox" of the parameter table, i.e. without the structurally exogenous covariates
+    # even when fixed.x = FALSE (lav_partable_labels)
+    nox_eq = list(vn["ov_nox"])
     if not fixed_x:
         vn["ov_nox"] = vn["ov"]
         vn["ov_x"] = []
@@ -576,6 +801,20 @@ def parse_model(
     n = len(lhs)
     label = [""] * n
     start = [math.nan] * n
+    if ngroups > 1:
+        # lav_partable_flat: identification adjustments in groups 2..G (before modifiers)
+        lv_set = set(lv)
+        free_lv_means = meanstructure and "intercepts" in group_equal
+        free_lv_means = free_lv_means and "means" not in group_equal
+        free_lv_vars = std_lv and "loadings" in group_equal
+        free_lv_vars = free_lv_vars and "lv.variances" not in group_equal
+        for i in range(base, n):
+            if user[i] or lhs[i] not in lv_set:
+                continue
+            is_mean = free_lv_means and op[i] == "~1"
+            is_var = free_lv_vars and op[i] == "~~" and lhs[i] == rhs[i]
+            if is_mean or is_var:
+                free[i], ustart[i] = 1, math.nan
 
     warn_single_label = False
     for el, mod in enumerate(mods, start=1):
@@ -608,31 +847,77 @@ def parse_model(
 
     ids = list(range(1, n + 1))
     plabel = [f".p{i}." for i in ids]
-    # equality constraints from duplicated labels
-    con = []
-    label_first: dict[str, int] = {}
     defined_names = [c[0] for c in constraints if c[1] == ":="]
     for lab in label:
         if lab and lab in lv + vn["ov"]:
             raise SpecificationError(
                 f"model syntax: the label {lab!r} is also a variable name; use another label."
             )
-    for lab in _unique([lab for lab in label if lab]):
-        if lab in defined_names:
-            raise SpecificationError(
-                f"model syntax: {lab!r} is both a parameter label and a defined parameter."
-            )
-        all_idx = [i for i in range(n) if label[i] == lab]
-        label_first[lab] = all_idx[0]
-        if len(all_idx) > 1:
-            fixed_all = [i for i in all_idx if free[i] == 0]
-            if fixed_all:
-                v0 = ustart[fixed_all[0]]
-                for i in all_idx:
-                    ustart[i], free[i] = v0, 0
-            else:
-                for o in all_idx[1:]:
-                    con.append((plabel[all_idx[0]], "==", plabel[o], 2, 0))
+    label_first: dict[str, int] = {}
+    for i, lab in enumerate(label):
+        if lab:
+            if lab in defined_names:
+                raise SpecificationError(
+                    f"model syntax: {lab!r} is both a parameter label and a defined parameter."
+                )
+            label_first.setdefault(lab, i)
+
+    # lav_partable_labels: every row gets a LABEL ("lhs op rhs", ".gG" after groups 2..G);
+    # group.equal gives the rows of groups 2..G their group-1 LABEL unless group.partial
+    # names it; user labels win. Rows sharing a LABEL are equal.
+    labels_eq = [f"{lhs[i]}{op[i]}{rhs[i]}" for i in range(n)]
+    for i in range(base, n):
+        labels_eq[i] += f".g{group[i]}"
+    messages: list[str] = []
+    group_partial = _normalise_partial(group_partial, labels_eq[:base])
+    flagged = []
+    if ngroups > 1 and group_equal:
+        flagged = _group_equal_rows(lhs[:base], op[:base], rhs[:base], group_equal, lv, nox_eq)
+    elif group_equal:
+        messages.append(
+            "group_equal has no effect with a single group (as in lavaan): the data have one "
+            "group label."
+        )
+    if group_partial:
+        messages += _partial_messages(
+            group_partial, labels_eq[:base], flagged, free, label, base, ngroups
+        )
+    if flagged:
+        partial_set = set(group_partial)
+        for r in flagged:
+            if labels_eq[r] in partial_set:
+                continue
+            for g in range(1, ngroups):
+                labels_eq[g * base + r] = labels_eq[r]
+    for i in range(n):
+        if label[i]:
+            labels_eq[i] = label[i]
+    # equality constraints: rows sharing a LABEL, in the order lavaan finds duplicates
+    con = []
+    seen_lab: set[str] = set()
+    dup_order: list[str] = []
+    for lab in labels_eq:
+        if lab in seen_lab and lab not in dup_order:
+            dup_order.append(lab)
+        seen_lab.add(lab)
+    by_lab: dict[str, list[int]] = {}
+    for i, lab in enumerate(labels_eq):
+        by_lab.setdefault(lab, []).append(i)
+    for lab in dup_order:
+        all_idx = by_lab[lab]
+        fixed_all = [i for i in all_idx if free[i] == 0]
+        if fixed_all:
+            # lavaan: one fixed member fixes all at the first fixed value, no constraint
+            v0 = ustart[fixed_all[0]]
+            for i in all_idx:
+                ustart[i], free[i] = v0, 0
+        else:
+            ref = all_idx[0]
+            for o in all_idx[1:]:
+                con.append((plabel[ref], "==", plabel[o], 2, 0))
+            for i in all_idx:
+                if not label[i]:
+                    label[i] = plabel[ref]
 
     user_con = []
     for c_lhs, c_op, c_rhs, c_line in constraints:
@@ -702,4 +987,8 @@ def parse_model(
         ngroups=ngroups,
         model=model,
         random_x=vn["random_x"] if fixed_x else [],
+        group_equal=group_equal,
+        group_partial=group_partial,
+        messages=messages,
+        constrained=tuple(f"{lhs[r]}{op[r]}{rhs[r]}" for r in flagged),
     )
