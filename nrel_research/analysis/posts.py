@@ -42,6 +42,7 @@ from scipy.special import polygamma
 from .. import framework, instruments
 from .._validation import check_choice, check_columns, check_positive_int
 from ..exceptions import ConvergenceWarning, DataError, DataQualityWarning
+from ..sem._blas import single_threaded_blas
 
 __all__ = [
     "MIN_CLUSTERS",
@@ -821,6 +822,39 @@ def engagement_model(
     >>> round(fit.theta, 3)
     1.248
     """
+    with single_threaded_blas():  # small dense problems: BLAS threads only add overhead
+        result, messages = _engagement_model(
+            posts,
+            outcome=outcome,
+            action=action,
+            reference=reference,
+            covariates=covariates,
+            platform=platform,
+            references=references,
+            cluster=cluster,
+            min_clusters=min_clusters,
+            min_posts=min_posts,
+            maxiter=maxiter,
+        )
+    for category, message in messages:
+        warnings.warn(message, category, stacklevel=2)
+    return result
+
+
+def _engagement_model(
+    posts,
+    *,
+    outcome,
+    action,
+    reference,
+    covariates,
+    platform,
+    references,
+    cluster,
+    min_clusters,
+    min_posts,
+    maxiter,
+):
     name = "posts"
     outcome = str(outcome)
     if platform is True:
@@ -854,15 +888,16 @@ def engagement_model(
     params, llf, llf_pois, converged, method, iters, boundary = _fit_nb2(
         y, X, maxiter=maxiter, messages=sm_messages
     )
-    messages += [(ConvergenceWarning, m) for m in sm_messages]
     beta, alpha = params[:-1], float(params[-1])
     if not converged:
+        detail = "; ".join(dict.fromkeys(sm_messages))
         messages.append(
             (
                 ConvergenceWarning,
                 f"the NB2 maximum-likelihood fit of {outcome} did not converge ({method}, "
-                f"{iters} iterations); the estimates are not "
-                "trustworthy. Check for sparse levels or extreme counts.",
+                f"{iters} iterations); the estimates are not trustworthy. Check for sparse "
+                "levels or extreme counts, or raise maxiter."
+                + (f" Optimizer messages: {detail}" if detail else ""),
             )
         )
     if boundary:
@@ -912,9 +947,7 @@ def engagement_model(
             vcov_cluster = pd.DataFrame(vc, index=idx, columns=idx)
             cov_type = "cluster"
     vcov = vcov_cluster if cov_type == "cluster" else vcov_model
-    for cat, msg in messages:
-        warnings.warn(msg, cat, stacklevel=2)
-    return EngagementModelResult(
+    result = EngagementModelResult(
         outcome=outcome,
         action=action,
         terms=list(d.terms),
@@ -943,6 +976,7 @@ def engagement_model(
         method=method,
         warnings=[m for _, m in messages],
     )
+    return result, messages
 
 
 # ---------------------------------------------------------------------------------------
