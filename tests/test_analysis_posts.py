@@ -299,6 +299,10 @@ def test_reference_and_category_errors():
         engagement_model(cat)
     with pytest.raises(DataError, match="reference level 'yt'"):
         engagement_model(df, references={"platform": "yt"})
+    with pytest.raises(DataError, match="reference="):
+        engagement_model(df, references={"action": "E4"})
+    lower = engagement_model(df.assign(action=df["action"].str.lower()))
+    np.testing.assert_allclose(lower.params, engagement_model(df).params, rtol=1e-12)
     with pytest.raises(DataError, match="not categorical terms"):
         engagement_model(df, references={"format": "text"})
     with pytest.raises(DataError, match="DataFrame"):

@@ -202,7 +202,7 @@ def _design(
 
     # action types: framework codes only
     codes = framework.load().codes
-    acts = data[action].astype(str).str.strip()
+    acts = data[action].astype(str).str.strip().str.upper()
     unknown = sorted(set(acts) - set(codes))
     if unknown:
         i = int(np.flatnonzero(acts.isin(unknown).to_numpy())[0])
@@ -215,7 +215,7 @@ def _design(
     present = [c for c in codes if c in set(acts)]
     if reference is None:
         reference = "R1" if "R1" in present else present[0]
-    reference = str(reference).strip()
+    reference = str(reference).strip().upper()
     if reference not in present:
         raise DataError(
             f"{name}, column '{action}': the reference action type {reference!r} has no post; "
@@ -237,6 +237,11 @@ def _design(
         )
 
     refs = dict(references or {})
+    if action in refs:
+        raise DataError(
+            f"references names the action column '{action}'; set the reference action type "
+            "with reference=... instead."
+        )
     columns: list[np.ndarray] = [np.ones(len(data))]
     terms, kinds, levs = ["intercept"], ["intercept"], [""]
     factors: list[tuple[str, pd.Series, list[str]]] = [(action, acts, action_levels)]
@@ -567,7 +572,7 @@ class EngagementModelResult:
 
         ``alpha = 0`` is on the boundary of the parameter space, so the statistic is
         distributed as a 50:50 mixture of a point mass at 0 and chi-square(1) and the
-        p value is half the chi-square(1) tail (Cameron & Trivedi, 2013, sec. 3.4;
+        p value is half the chi-square(1) tail (Cameron & Trivedi, 2013, ch. 3;
         Gutierrez, Carter & Drukker, 2001, *Stata Technical Bulletin* 60, sg160).
         """
         lr = max(0.0, 2.0 * (self.loglik - self.loglik_poisson))
@@ -713,8 +718,8 @@ def engagement_model(
     """Negative binomial (NB2) regression of post engagement on N-REL action type (P8).
 
     The model is ``log E[y] = b0 + action + platform + covariates`` with
-    ``Var(y) = mu + alpha mu^2`` (NB2; Hilbe, 2011, ch. 8; Cameron & Trivedi, 2013,
-    sec. 3.3). The coefficients and the dispersion ``alpha`` are estimated jointly by
+    ``Var(y) = mu + alpha mu^2`` (NB2; Hilbe, 2011; Cameron & Trivedi, 2013,
+    ch. 3). The coefficients and the dispersion ``alpha`` are estimated jointly by
     maximum likelihood (statsmodels' ``NegativeBinomial``, Newton's method from the
     Poisson fit); the dispersion is reported as ``theta = 1 / alpha`` too, as
     ``MASS::glm.nb`` does. Log followers enter as a covariate whose coefficient is
@@ -791,7 +796,7 @@ def engagement_model(
     ``s_g = sum_i x_i (y_i - mu_i) / (1 + alpha mu_i)`` and
     ``c = G/(G-1) * (n-1)/(n-k)`` (``k`` coefficients; theta held at its estimate), which
     is exactly ``sandwich::vcovCL(fit, cluster = ~firm_id, type = "HC1")`` (Cameron &
-    Miller, 2015, eq. 11, with Stata's small-sample factor). statsmodels'
+    Miller, 2015, sec. II, with Stata's small-sample factor). statsmodels'
     ``GLM(..., cov_type="cluster")`` uses the observed rather than expected information
     for the log link of NB2 and differs from R in the fourth decimal, so the sandwich is
     computed here. The SE of theta is MASS's: the inverse observed information of theta
@@ -1113,7 +1118,7 @@ def triangulate(
             f"{want} in survey_scores; pass coding.action_mix(...) and "
             "data.score(responses)."
         )
-    mix = action_mix.copy()
+    mix = action_mix[action_mix[firm].notna()].copy()
     mix[firm] = mix[firm].astype(str)
     if mix[firm].duplicated().any():
         raise DataError(
@@ -1128,7 +1133,7 @@ def triangulate(
         n_few = int(few.sum())
         mix = mix.loc[~few.to_numpy()]
     sur_cols = list(dict.fromkeys(p[4] for p in pairs))
-    surv = survey_scores[[firm, *sur_cols]].copy()
+    surv = survey_scores.loc[survey_scores[firm].notna(), [firm, *sur_cols]].copy()
     surv[firm] = surv[firm].astype(str)
     for c in sur_cols:
         surv[c] = pd.to_numeric(surv[c], errors="coerce").astype(float)
