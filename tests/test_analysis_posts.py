@@ -266,6 +266,17 @@ def test_missing_values_are_dropped_with_a_warning():
         fit = engagement_model(df)
     assert fit.n_posts == 398 and fit.n_dropped == 2
     assert any("listwise" in w for w in fit.warnings)
+    # rows are named as in the table passed (CSV line = position + 2), after deletion too
+    df.loc[9, "likes"] = -4
+    with pytest.raises(DataError, match="row 11 \\(index 9\\)"):
+        engagement_model(df)
+
+
+def test_clusters_other_than_firms_and_too_few_clusters():
+    df = _small_posts()
+    with pytest.warns(DataQualityWarning, match="only 3 clusters in 'platform'"):
+        fit = engagement_model(df, cluster="platform")
+    assert fit.cov_type == "model" and fit.n_clusters == 3 and fit.n_firms == 30
 
 
 @pytest.mark.parametrize(

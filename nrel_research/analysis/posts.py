@@ -71,7 +71,17 @@ def _row(data: pd.DataFrame, i: int) -> str:
     """
     pos = data.attrs.get("_positions")
     line = int(pos[i]) if pos is not None else i
-    return f"row {line + 2} (index {data.index[i]!r})"
+    return f"row {line + 2} (index {_plain(data.index[i])!r})"
+
+
+def _plain(value):
+    """Return a numpy scalar as a Python value (messages show ``9``, not ``np.int64(9)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _where(data: pd.DataFrame, i: int, column: str) -> str:
+    """Describe the cell of row ``i`` and ``column``: row, index, column and value."""
+    return f"{_row(data, i)}, column '{column}', value {_plain(data[column].iloc[i])!r}"
 
 
 def _count_column(data: pd.DataFrame, column: str, name: str) -> np.ndarray:
@@ -80,7 +90,7 @@ def _count_column(data: pd.DataFrame, column: str, name: str) -> np.ndarray:
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
-            f"{name}, {_row(data, i)}, column '{column}', value {data[column].iloc[i]!r}: not a "
+            f"{name}, {_where(data, i, column)}: not a "
             "number; engagement counts must be whole numbers >= 0."
         )
     x = values.to_numpy(dtype=float)
@@ -88,7 +98,7 @@ def _count_column(data: pd.DataFrame, column: str, name: str) -> np.ndarray:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"{name}, {_row(data, i)}, column '{column}', value {data[column].iloc[i]!r}: "
+            f"{name}, {_where(data, i, column)}: "
             "engagement counts must be whole numbers >= 0 (a count model needs counts; do "
             "not pass rates or engagement per follower)."
         )
@@ -100,10 +110,7 @@ def _numeric_covariate(data: pd.DataFrame, column: str, name: str) -> np.ndarray
     bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float))
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataError(
-            f"{name}, {_row(data, i)}, column '{column}', value {data[column].iloc[i]!r}: not "
-            "a finite number."
-        )
+        raise DataError(f"{name}, {_where(data, i, column)}: not a finite number.")
     return values.to_numpy(dtype=float)
 
 
@@ -207,7 +214,7 @@ def _design(
     if unknown:
         i = int(np.flatnonzero(acts.isin(unknown).to_numpy())[0])
         raise DataError(
-            f"{name}, {_row(data, i)}, column '{action}', value {data[action].iloc[i]!r}: not "
+            f"{name}, {_where(data, i, action)}: not "
             f"an N-REL action code; use one of {', '.join(codes)} (the codebook's codes)."
         )
     if isinstance(data[action].dtype, pd.CategoricalDtype):
@@ -281,7 +288,7 @@ def _design(
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
                 raise DataError(
-                    f"{name}, {_row(data, i)}, column '{src}', value {data[src].iloc[i]!r}: "
+                    f"{name}, {_where(data, i, src)}: "
                     f"log({src}) needs values > 0; drop these posts or pass your own "
                     f"'{cov}' column."
                 )
@@ -320,7 +327,7 @@ def _design(
     if cluster is not None:
         groups = pd.factorize(data[cluster].astype(str))[0]
         n_firms = int(groups.max() + 1)
-    elif "firm_id" in data.columns:
+    if "firm_id" in data.columns:  # firms are counted by firm_id whatever the clusters
         n_firms = int(data["firm_id"].nunique())
     return _Design(
         y=y,
