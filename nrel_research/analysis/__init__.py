@@ -15,6 +15,9 @@ engine (:mod:`nrel_research.sem`); the report and the CLI build on it.
   HC1, classical, cluster-robust CR1 or wild-cluster-bootstrap inference, standardized
   coefficients, VIF/GVIF), :func:`simple_slopes`, :func:`johnson_neyman`,
   :func:`interaction_plot` and :func:`mediation`;
+- :mod:`~nrel_research.analysis.posts`: the post-level engagement model (negative binomial,
+  incidence-rate ratios, firm-clustered SEs) and the triangulation of observed and
+  self-reported action emphasis;
 - :mod:`~nrel_research.analysis.validity`: survey-validity checks (CFA marker technique,
   Harman's single factor, unmeasured method factor, nonresponse bias, Gaussian copula);
 - :func:`run_study` runs the whole test (import -> validation -> cleaning -> measurement ->
@@ -28,6 +31,12 @@ from .guardrails import (
     free_parameters_per_group,
     group_sizes,
     sector_design,
+)
+from .posts import (
+    NB_MIN_CLUSTERS,
+    EngagementModelResult,
+    engagement_model,
+    triangulate,
 )
 from .propositions import (
     Evidence,
@@ -75,9 +84,11 @@ __all__: list[str] = [
     "DEFAULT_OUTCOMES",
     "ISIC_BROAD_GROUPS",
     "MIN_CLUSTERS",
+    "NB_MIN_CLUSTERS",
     "SE_TYPES",
     "STUDY_STEPS",
     "CopulaResult",
+    "EngagementModelResult",
     "Evidence",
     "JohnsonNeymanResult",
     "MarkerTechniqueResult",
@@ -90,6 +101,7 @@ __all__: list[str] = [
     "adjust_pvalues",
     "build_model",
     "copula_endogeneity",
+    "engagement_model",
     "free_parameters_per_group",
     "group_sizes",
     "harman_single_factor",
@@ -107,4 +119,5 @@ __all__: list[str] = [
     "run_study",
     "sector_design",
     "simple_slopes",
+    "triangulate",
 ]
