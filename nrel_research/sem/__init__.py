@@ -5,7 +5,8 @@ lavaan syntax by normal-theory maximum likelihood (listwise or FIML with missing
 robust MLR; one or several groups) and returns a :class:`SEMResult` with ``estimates()``,
 ``fit_measures()``, ``modification_indices()``, ``implied_cov()`` and ``summary()``;
 :func:`invariance` runs the configural -> metric -> scalar -> strict sequence (lavaan's
-``group_equal``) with difference tests and Chen's (2007) cut-offs;
+``group_equal``) with difference tests and Chen's (2007) cut-offs, :func:`partial_invariance`
+searches for the constraints to free and :func:`compare_paths` tests equal paths across groups;
 :func:`standardized_solution` adds delta-method SEs of the standardized solution;
 :func:`lrt` compares nested fits (lavaan's ``lavTestLRT``), :func:`score_test` and
 :func:`wald_test` test equality constraints (``lavTestScore``/``lavTestWald``);
@@ -33,6 +34,7 @@ True
 
 from .api import fit
 from .compare import lrt
+from .group_tests import compare_paths, partial_invariance
 from .invariance import INVARIANCE_LEVELS, invariance
 from .measurement import fornell_larcker, htmt, reliability
 from .model import Model
@@ -48,12 +50,14 @@ __all__ = [
     "ParTable",
     "SEMResult",
     "ScoreTestResult",
+    "compare_paths",
     "fit",
     "fornell_larcker",
     "htmt",
     "invariance",
     "lrt",
     "parse_model",
+    "partial_invariance",
     "plot_path_diagram",
     "reliability",
     "score_test",

@@ -262,7 +262,7 @@ def fit(
                 "the bootstrap of multiple-group models (group= with se='bootstrap') "
                 + _NOT_YET.format(alt="se='standard' or se='robust'")
             )
-        return _fit_groups(
+        result = _fit_groups(
             model,
             data,
             group,
@@ -273,6 +273,17 @@ def fit(
             group_partial=group_partial,
             group_label=group_label,
         )
+        result.call = {
+            "estimator": estimator,
+            "missing": missing,
+            "se": se,
+            "group": group,
+            "group_equal": tuple(group_equal),
+            "group_partial": _as_tuple(group_partial),
+            "group_label": None if group_label is None else list(result.group_labels),
+            "std_lv": bool(std_lv),
+        }
+        return result
     n_jobs = check_positive_int(n_jobs, "n_jobs")
     if se == "bootstrap" and bootstrap_indices is None:
         bootstrap = check_positive_int(bootstrap, "bootstrap", minimum=2)
@@ -307,6 +318,7 @@ def fit(
             recorded.append(_warning(cls, msg))
 
     result = _result(core, [blk], opts, recorded, syntax=model, boot=boot)
+    result.call = {"estimator": estimator, "missing": missing, "se": se, "std_lv": bool(std_lv)}
     used = pd.DataFrame(blk.x, columns=pt.ov_names)
     result.data = used if fiml else used.reset_index(drop=True)
     for w in recorded:
@@ -574,6 +586,14 @@ def _result(core, blocks, opts, recorded, *, syntax, boot=None, **kw):
     result._pats = [b.pat for b in blocks] if blocks[0].pat is not None else None
     result._h1 = [b.h1 for b in blocks] if blocks[0].h1 is not None else None
     return result
+
+
+def _as_tuple(value) -> tuple:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value.strip() else ()
+    return tuple(value)
 
 
 def _nonempty(value) -> bool:

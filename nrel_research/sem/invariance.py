@@ -42,7 +42,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..exceptions import NrelError, NrelWarning, SpecificationError
 from .api import fit
@@ -108,6 +107,7 @@ TABLE_COLUMNS = [
     "delta_rmsea",
     "delta_srmr",
     "verdict",
+    "method",
 ]
 
 
@@ -125,46 +125,59 @@ class FitsByLevel(dict):
         return self
 
 
-def difference_test(restricted: SEMResult, unrestricted: SEMResult) -> dict[str, float]:
-    """Chi-square difference test of two nested ML fits, as lavaan's ``lavTestLRT``.
+def difference_test(
+    restricted: SEMResult, unrestricted: SEMResult, *, method: str = "default"
+) -> dict[str, float]:
+    """Chi-square difference test of two nested fits, as lavaan's ``lavTestLRT``.
 
-    For normal-theory ML the statistic is the difference of the two chi-squares, referred to
-    a chi-square distribution with the difference of the degrees of freedom (lavaan
-    ``lavTestLRT(..., method = "default")`` for ``estimator = "ML"``).
+    For normal-theory ML the statistic is the difference of the two chi-squares on the
+    difference of the degrees of freedom; for MLR (complete data or FIML) the
+    Satorra-Bentler scaled difference (2001 by default, lavaan's default; ``method=
+    "satorra.bentler.2010"`` for the 2010 version, which cannot be negative). Computed by
+    :func:`~nrel_research.sem.lrt`, checked against lavaan there and in
+    ``tests/reference/sem_group_tests.R``.
 
     Parameters
     ----------
     restricted, unrestricted : SEMResult
         The more and the less constrained fit of the same data.
+    method : str, default "default"
+        As :func:`~nrel_research.sem.lrt`.
 
     Returns
     -------
     dict
-        ``chisq_diff``, ``df_diff``, ``pvalue_diff`` (NaN when ``df_diff`` is not positive).
+        ``chisq_diff``, ``df_diff``, ``pvalue_diff`` (NaN when ``df_diff`` is not positive)
+        and ``method`` (the test used).
 
     Raises
     ------
     NrelError
-        For fits other than complete-data ML (their difference test needs a scaling
-        correction, Satorra & Bentler, 2001), or fits of different data sizes.
+        Fits of different data sizes (and anything :func:`~nrel_research.sem.lrt` refuses).
     """
-    for res in (restricted, unrestricted):
-        if res.estimator != "ML" or res.missing != "listwise":
-            raise NrelError(
-                "the plain chi-square difference test applies to complete-data ML fits; a "
-                f"{res.estimator} fit with missing={res.missing!r} needs a scaled difference "
-                "test (Satorra-Bentler), which this function does not compute."
-            )
+    from .compare import lrt
+
     if restricted.nobs != unrestricted.nobs:
         raise NrelError(
             f"the two fits use different numbers of rows ({restricted.nobs} and "
             f"{unrestricted.nobs}); a difference test needs the same data."
         )
     fr, fu = restricted.fit_measures(), unrestricted.fit_measures()
-    chisq = float(fr["chisq"] - fu["chisq"])
-    ddf = float(fr["df"] - fu["df"])
-    p = float(stats.chi2.sf(chisq, ddf)) if ddf > 0 else math.nan
-    return {"chisq_diff": chisq, "df_diff": ddf, "pvalue_diff": p}
+    if float(fr["df"] - fu["df"]) <= 0:
+        return {
+            "chisq_diff": float(fr["chisq"] - fu["chisq"]),
+            "df_diff": float(fr["df"] - fu["df"]),
+            "pvalue_diff": math.nan,
+            "method": "none (no degrees of freedom)",
+        }
+    tab = lrt(unrestricted, restricted, method=method, model_names=["unrestricted", "restricted"])
+    row = tab.loc["restricted"]
+    return {
+        "chisq_diff": float(row["chisq_diff"]),
+        "df_diff": float(row["df_diff"]),
+        "pvalue_diff": float(row["pvalue_diff"]),
+        "method": str(tab.attrs.get("method", row.get("method", ""))),
+    }
 
 
 def _levels(levels) -> list[tuple[str, tuple[str, ...]]]:
@@ -386,6 +399,7 @@ def invariance(
 
     fits = FitsByLevel()
     rows = []
+    robust = str(fit_kwargs.get("estimator", "ML")).upper() == "MLR"
     prev = None
     failed = None
     for (name, ge), keep in zip(plan, per_level, strict=True):
@@ -399,11 +413,19 @@ def invariance(
         }
         for key in ("npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "aic", "bic"):
             row[key] = float(fm[key])
+        if robust:
+            # MLR: the scaled test and the robust indices (Brosseau-Liard & Savalei), as a
+            # report under MLR gives them
+            row["chisq"] = float(fm["chisq_scaled"])
+            row["pvalue"] = float(fm["pvalue_scaled"])
+            for key in ("cfi", "tli", "rmsea"):
+                row[key] = float(fm[f"{key}_robust"])
         if prev is None:
             row.update(
                 chisq_diff=np.nan,
                 df_diff=np.nan,
                 pvalue_diff=np.nan,
+                method="",
                 delta_cfi=np.nan,
                 delta_rmsea=np.nan,
                 delta_srmr=np.nan,
@@ -411,8 +433,8 @@ def invariance(
             )
         else:
             row.update(difference_test(res, fits[prev]))
-            pfm = fits[prev].fit_measures()
-            delta = {k: float(fm[k] - pfm[k]) for k in ("cfi", "rmsea", "srmr")}
+            prow = rows[-1]
+            delta = {k: float(row[k] - prow[k]) for k in ("cfi", "rmsea", "srmr")}
             row.update({f"delta_{k}": v for k, v in delta.items()})
             verdict = _verdict(name, delta, _cutoff_set(res.nobs))
             if failed is not None:
@@ -436,4 +458,11 @@ def invariance(
         srmr_txt=", ".join(f"{lev} {c['srmr']:.3f}" for lev, c in cuts.items()),
         n_txt=">" if cutset == "large" else "<=",
     )
+    if robust:
+        table.attrs["basis"] += (
+            " Under MLR the table reports the scaled chi-square (Yuan-Bentler) with its p-value "
+            "and the robust CFI, TLI and RMSEA (Brosseau-Liard & Savalei), the changes are "
+            "computed on those, and the difference test is the Satorra-Bentler scaled test; "
+            "Chen's cut-offs were not derived for these robust versions."
+        )
     return table

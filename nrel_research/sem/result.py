@@ -101,6 +101,9 @@ class SEMResult:
         )
         #: the model's variables as used (complete rows for listwise; all rows for FIML)
         self.data = None
+        #: the fit() options that produced this result (estimator, missing, se, group,
+        #: group_equal, group_partial, group_label, std_lv), used to refit it on ``data``
+        self.call: dict = {}
         self._fm = None
 
     # -- parameter table -------------------------------------------------------------------
