@@ -166,3 +166,15 @@ def test_bad_input(hs):
     lab = sem.fit(CFA + "\ntextual ~ c(b, b)*visual", hs, group="school")
     with pytest.raises(NrelError, match="already equal across groups"):
         sem.compare_paths(lab, "textual ~ visual")
+
+
+@pytest.mark.parametrize("case", ["MLR", "FIML"])
+def test_score_test_of_multiple_group_mlr_and_fiml_fits(ref, hs, hs_na, case):
+    want = ref[f"inv_{case}"]["score_scalar"]
+    data = hs_na if case == "FIML" else hs
+    kw = {"estimator": "MLR", **({"missing": "fiml"} if case == "FIML" else {})}
+    res = sem.fit(CFA, data, group="school", group_equal=("loadings", "intercepts"), **kw)
+    with pytest.warns(NrelWarning, match="ordinary score test"):
+        st = sem.score_test(res)
+    assert st.test["x2"].iloc[0] == pytest.approx(want["total"], abs=1e-3)
+    np.testing.assert_allclose(st.uni["x2"], want["x2"], atol=1e-3)

@@ -116,19 +116,29 @@ def _score_and_information(result):
         grad, info = _gradient_and_info(model, result.stats, result.theta)
         # d(logl / N) / d theta: the ML discrepancy here is twice lavaan's fmin
         return -0.5 * grad, info
-    if model.ngroups != 1:  # pragma: no cover - fit refuses multiple-group FIML for now
-        raise NrelError("score_test: multiple-group FIML fits are not supported yet.")
     from ._engine import moment_delta
     from ._fiml import fiml_gradient, fiml_information, missing_patterns
 
-    pat = missing_patterns(result.data.to_numpy(dtype=float))
-    imp = model.implied(result.theta)[0]
-    mu = imp["mean"] if model.meanstructure else pat.patterns[0].mean
-    d = moment_delta(model, result.theta, 0)
+    pats = getattr(result, "_pats", None)
+    if pats is None:
+        if model.ngroups != 1:
+            raise NrelError("score_test: the fit keeps no missing-data patterns; refit it.")
+        pats = [missing_patterns(result.data.to_numpy(dtype=float))]
     ms = model.meanstructure
-    _, g = fiml_gradient(pat, mu, imp["cov"], meanstructure=ms)
-    info = fiml_information(pat, mu, imp["cov"], "expected", meanstructure=ms)
-    return d.T @ g / pat.n_obs, d.T @ info @ d
+    ntot = sum(p.n_obs for p in pats)
+    implied = model.implied(result.theta)
+    grad = np.zeros(model.n_free)
+    info = np.zeros((model.n_free, model.n_free))
+    for gi, pat in enumerate(pats):
+        imp = implied[gi]
+        mu = imp["mean"] if ms else pat.patterns[0].mean
+        d = moment_delta(model, result.theta, gi)
+        _, g = fiml_gradient(pat, mu, imp["cov"], meanstructure=ms)
+        i_g = fiml_information(pat, mu, imp["cov"], "expected", meanstructure=ms)
+        # lavaan: gradient of logl / N and the unit information weighted by N_g / N
+        grad += d.T @ g / ntot
+        info += (pat.n_obs / ntot) * (d.T @ i_g @ d)
+    return grad, info
 
 
 def _check_result(result, what):

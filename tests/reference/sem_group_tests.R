@@ -121,8 +121,11 @@ for (case in c("MLR", "FIML")) {
         missing = miss, start = f0, optim.method = "BFGS",
         control = list(reltol = 1e-14, maxit = 10000))
   })
+  sc <- lavTestScore(fits$scalar)
   out[[paste0("inv_", case)]] <- list(
     fit = lapply(fits, get_fm),
+    score_scalar = list(total = sc$test$X2, x2 = sc$uni$X2, lhs = sc$uni$lhs,
+                        rhs = sc$uni$rhs),
     lrt_metric = lrt_rows(fits$configural, fits$metric),
     lrt_scalar = lrt_rows(fits$metric, fits$scalar)
   )
