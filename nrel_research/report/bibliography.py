@@ -652,8 +652,8 @@ def to_bibtex(keys: Iterable[str] | None = None, *, path: str | Path | None = No
 def write_bibtex(path: str | Path, keys: Iterable[str] | None = None) -> Path:
     """Write :func:`to_bibtex` to ``path`` (UTF-8); returns the path.
 
-    The repository's ``papers/references.bib`` is written by
-    ``python -m nrel_research.report.bibliography papers/references.bib``.
+    The repository's ``papers/references.bib`` is written by ``python -m nrel_research.report
+    papers`` (with the manuscript template).
     """
     path = Path(path)
     path.write_text(to_bibtex(keys), encoding="utf-8")
@@ -715,9 +715,9 @@ def find_citations(text: str) -> pd.DataFrame:
             surname = m["first"]
             year = m["y1"] or m["y2"] or m["y3"]
             if m["y3"] and not m["more"]:
-                # bare "Name 2001)" only when the name follows "(" or ";" (a citation list)
+                # bare "Name 2001)" only inside a citation list: after "(", ";" or ","
                 before = text[: m.start()].rstrip(' \t\n#*"')
-                if not before.endswith(("(", ";")):
+                if not before.endswith(("(", ";", ",")):
                     continue
         surname = re.sub(r"['\u2019]s$", "", surname)
         rows.append(
@@ -817,10 +817,3 @@ def cite(text: str, markup: str = "markdown", path: str | Path | None = None):
         raise NrelError(f"markup={markup!r} is not valid; use 'markdown' or 'latex'.")
     return _CITE_TOKEN.sub(sub, text), cited
 
-
-if __name__ == "__main__":  # python -m nrel_research.report.bibliography papers/references.bib
-    import sys
-
-    if len(sys.argv) != 2:
-        sys.exit("usage: python -m nrel_research.report.bibliography OUT.bib")
-    print(write_bibtex(sys.argv[1]))
