@@ -394,6 +394,10 @@ def test_manuscript_fills_results_from_real_tables(fitted_tables, tmp_path):
     assert MISSING_TABLE in md_prop
     assert "P3" in m.markdown.split("### Structural model")[1]
     assert r"\begin{tabular}" in m.latex and r"\toprule" in m.latex
+    # fit statistics are rows, models are columns (APA fit tables are tall)
+    md_fit = m.markdown.split("### Model fit")[1].split("### Structural model")[0]
+    assert re.search(r"\| CFI +\| \.93 +\|", md_fit)
+    assert "Three-factor CFA" in md_fit.splitlines()[4]
     assert "A. Author, B. Author" in m.markdown and r"A. Author \and B. Author" in m.latex
 
 
@@ -499,4 +503,7 @@ def test_manuscript_compiles_with_pdflatex(fitted_tables, tmp_path):  # pragma: 
         )
         assert run.returncode == 0, run.stdout[-3000:]
     assert (tmp_path / "manuscript.pdf").stat().st_size > 10_000
+    log = (tmp_path / "manuscript.log").read_text(encoding="latin-1")
+    assert "Overfull \\hbox" not in log  # no table runs off the page
+    assert "undefined" not in log.lower()  # every citation and reference resolved
     assert m.paths

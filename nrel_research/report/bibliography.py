@@ -816,4 +816,3 @@ def cite(text: str, markup: str = "markdown", path: str | Path | None = None):
     if markup not in ("markdown", "latex"):
         raise NrelError(f"markup={markup!r} is not valid; use 'markdown' or 'latex'.")
     return _CITE_TOKEN.sub(sub, text), cited
-

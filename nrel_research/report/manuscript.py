@@ -88,6 +88,7 @@ _HEADERS = {
     "bic": ("BIC", "BIC"),
 }
 _LONG = 25  # tables with more rows become longtables in LaTeX
+_WRAP, _WRAP_WIDTH = 30, "4.2cm"  # text columns with longer cells wrap in LaTeX
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class Manuscript:
 
 @dataclass(frozen=True)
 class _Block:
-    kind: str  # "h1", "h2", "h3", "p", "ul", "table", "missing"
+    kind: str  # "abstract", "h1", "h2", "p", "ul", "table", "missing"
     content: object
     caption: str = ""
 
@@ -123,6 +124,19 @@ def _format_table(df: pd.DataFrame) -> pd.DataFrame:
             f"{type(df).__name__}."
         )
     return apa(_drop_empty(df))
+
+
+def _display(key: str, table: pd.DataFrame) -> pd.DataFrame:
+    """Format a Results table for display (APA numbers; fit statistics as rows)."""
+    shown = _format_table(table)
+    if key == "structural":  # lavaan operator and labels only when they carry information
+        for col in ("op", "label"):
+            if col in shown.columns and shown[col].isin(["~", ""]).all():
+                shown = shown.drop(columns=col)
+    if key == "fit":  # models as columns, statistics as rows (APA fit tables are tall)
+        shown = pd.DataFrame(shown).T
+        shown.columns = [str(c) for c in shown.columns]
+    return shown
 
 
 def _show_index(df: pd.DataFrame) -> bool:
@@ -153,7 +167,9 @@ def _render_md(blocks: Sequence[_Block], title: str, authors: Sequence[str]) -> 
     lines = [f"# {title}", "", "_" + ", ".join(authors) + "_", ""]
     n_table = 0
     for b in blocks:
-        if b.kind == "h1":
+        if b.kind == "abstract":
+            lines += ["## Abstract", "", str(b.content), ""]
+        elif b.kind == "h1":
             lines += [f"## {b.content}", ""]
         elif b.kind == "h2":
             lines += [f"### {b.content}", ""]
@@ -168,9 +184,12 @@ def _render_md(blocks: Sequence[_Block], title: str, authors: Sequence[str]) -> 
                 lines += [f"> {MISSING_TABLE}: {b.content}", ""]
             else:
                 df = b.content
-                shown = df.rename(columns={c: _HEADERS.get(c, (c, c))[0] for c in df.columns})
-                shown = shown.map(lambda v: _md_inline(str(v)))
-                lines += [shown.to_markdown(index=_show_index(df)), ""]
+                shown = pd.DataFrame(df).map(lambda v: _md_inline(str(v)))
+                shown.columns = [_HEADERS.get(c, (c, c))[0] for c in df.columns]
+                if _show_index(df):
+                    shown.index = [_HEADERS.get(i, (i, i))[0] for i in df.index]
+                text = shown.to_markdown(index=_show_index(df), disable_numparse=True)
+                lines += [text, ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -179,10 +198,17 @@ def _tex_table(df: pd.DataFrame, caption: str, label: str) -> str:
     shown.columns = [_HEADERS.get(c, (None, latex_escape(str(c))))[1] for c in df.columns]
     shown = shown.map(lambda v: latex_escape(str(v)))
     if _show_index(df):
-        shown.index = [latex_escape(str(i)) for i in shown.index]
-    align = ("l" if _show_index(df) else "") + "".join(
-        "r" if re.fullmatch(r"[-<>=. 0-9]*", " ".join(map(str, df[c]))) else "l" for c in df.columns
-    )
+        shown.index = [_HEADERS.get(i, (None, latex_escape(str(i))))[1] for i in df.index]
+
+    def fmt(col) -> str:
+        values = [str(v) for v in df[col]]
+        if all(re.fullmatch(r"[-<>=. 0-9]*", v) for v in values):
+            return "r"
+        if max(map(len, values), default=0) > _WRAP:  # long text wraps in a fixed width
+            return r">{\raggedright\arraybackslash}p{" + _WRAP_WIDTH + "}"
+        return "l"
+
+    align = ("l" if _show_index(df) else "") + "".join(fmt(c) for c in df.columns)
     long = len(df) > _LONG
     body = shown.to_latex(
         index=_show_index(df),
@@ -208,6 +234,7 @@ def _render_tex(
         r"\usepackage{lmodern}",
         r"\usepackage[margin=2.5cm]{geometry}",
         r"\usepackage{booktabs}",
+        r"\usepackage{array}",
         r"\usepackage{longtable}",
         r"\usepackage[round,authoryear]{natbib}",
         r"\usepackage{url}",
@@ -224,7 +251,9 @@ def _render_tex(
     out = list(head)
     n_table = 0
     for b in blocks:
-        if b.kind == "h1":
+        if b.kind == "abstract":
+            out += [r"\begin{abstract}", _tex_inline(str(b.content)), r"\end{abstract}", ""]
+        elif b.kind == "h1":
             out += [r"\section{" + latex_escape(str(b.content)) + "}", ""]
         elif b.kind == "h2":
             out += [r"\subsection{" + latex_escape(str(b.content)) + "}", ""]
@@ -414,7 +443,7 @@ def _results_blocks(tables: Mapping[str, pd.DataFrame]) -> tuple[list[_Block], l
     for key, (caption, producer) in TABLE_SLOTS.items():
         blocks.append(_Block("h2", heads[key]))
         if key in tables and tables[key] is not None:
-            blocks.append(_Block("table", _format_table(tables[key]), caption))
+            blocks.append(_Block("table", _display(key, tables[key]), caption))
             blocks.append(_Block("p", _author(f"describe Table ({heads[key].lower()}).")))
         else:
             missing.append(key)
@@ -515,8 +544,7 @@ def render_manuscript(
     bank = load_item_bank()
     results, missing = _results_blocks(tables)
     blocks = [
-        _Block("h1", "Abstract"),
-        _Block("p", _author("purpose, design, findings, implications (about 200 words).")),
+        _Block("abstract", _author("purpose, design, findings, implications (about 200 words).")),
         _Block("h1", "Introduction"),
         _Block(
             "p",
@@ -537,7 +565,7 @@ def render_manuscript(
     # Resolve citations once per output format; the reference list is the union, in order.
     md_blocks, tex_blocks, cited = [], [], []
     for b in blocks:
-        if b.kind in ("p", "ul"):
+        if b.kind in ("p", "ul", "abstract"):
             items = b.content if b.kind == "ul" else [b.content]
             md_items, tex_items = [], []
             for it in items:
