@@ -322,6 +322,23 @@ def test_references_file_rejects_repeated_keys_and_framework_keys(tmp_path):
         references(path)
 
 
+def test_item_bank_sources_without_a_structured_entry_become_misc(tmp_path):
+    import yaml
+
+    doc = yaml.safe_load(REFERENCES_FILE.read_text(encoding="utf-8"))
+    doc["references"] = [e for e in doc["references"] if e["key"] != "kumar1993"]
+    path = tmp_path / "references.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    e = bib_entries(path)["kumar1993"]
+    assert (e.type, e.source, e.year) == ("misc", "item_bank", 1993)
+    assert e.authors == ("Kumar, N.", "Stern, L. W.", "Anderson, J. C.")
+    assert e.title == "Conducting interorganizational research using key informants"
+    bib = to_bibtex(["kumar1993"], path=path)
+    assert "@misc{kumar1993," in bib
+    assert "note = {Kumar, N., Stern, L. W., \\& Anderson, J. C. (1993). Conducting" in bib
+    assert _parse_bibtex(bib)[0][2]["author"] == "Kumar, N. and Stern, L. W. and Anderson, J. C."
+
+
 def test_cite_resolves_keys_and_refuses_unknown_ones():
     text, keys = cite("see {citet:anderson_gerbing1988} and {cite:kline2016, bollen1989}")
     assert text == "see Anderson and Gerbing (1988) and (Kline, 2016; Bollen, 1989)"

@@ -231,7 +231,7 @@ def _render_tex(
         r"\documentclass[11pt]{article}",
         r"\usepackage[T1]{fontenc}",
         r"\usepackage[utf8]{inputenc}",
-        r"\usepackage{lmodern}",
+        r"\IfFileExists{lmodern.sty}{\usepackage{lmodern}}{}",
         r"\usepackage[margin=2.5cm]{geometry}",
         r"\usepackage{booktabs}",
         r"\usepackage{array}",
