@@ -610,17 +610,19 @@ def to_bibtex(keys: Iterable[str] | None = None, *, path: str | Path | None = No
 
     Examples
     --------
-    >>> print(to_bibtex(["rosseel2012"]).split("\n\n")[1].strip())
+    >>> print(to_bibtex(["fornell_larcker1981"]).split("\n\n")[1].strip())
+    ... # doctest: +NORMALIZE_WHITESPACE
     % verified: no (check before citing)
-    @article{rosseel2012,
-      author = {Rosseel, Y.},
-      title = {lavaan: {An} {R} package for structural equation modeling},
-      journal = {Journal of Statistical Software},
-      year = {2012},
-      volume = {48},
-      number = {2},
-      pages = {1--36},
-      doi = {10.18637/jss.v048.i02},
+    @article{fornell_larcker1981,
+      author = {Fornell, C. and Larcker, D. F.},
+      title = {{Evaluating} structural equation models with unobservable variables and
+               measurement error},
+      journal = {Journal of Marketing Research},
+      year = {1981},
+      volume = {18},
+      number = {1},
+      pages = {39--50},
+      doi = {10.1177/002224378101800104},
     }
     """
     entries = bib_entries(path)
