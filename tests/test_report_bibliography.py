@@ -509,7 +509,12 @@ def test_apa_tables_in_the_manuscript_match_apa(fitted_tables):
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
 def test_manuscript_compiles_with_pdflatex(fitted_tables, tmp_path):  # pragma: no cover
-    m = manuscript(fitted_tables, out_dir=tmp_path)
+    tables = dict(fitted_tables)
+    tables["long_table"] = pd.DataFrame(  # > 25 rows: a longtable across pages
+        {"item": [f"item_{i}" for i in range(60)], "loading": np.linspace(0.3, 0.9, 60)}
+    )
+    m = manuscript(tables, out_dir=tmp_path)
+    assert r"\begin{longtable}" in m.latex
     for _ in range(2):
         run = subprocess.run(
             ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "manuscript.tex"],
