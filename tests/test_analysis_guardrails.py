@@ -129,3 +129,80 @@ def test_group_sizes_bad_input():
         group_sizes(HS_MODEL, hs, "school", ratio=0)
     with pytest.raises(NrelError, match="no non-missing group label"):
         group_sizes(HS_MODEL, hs.assign(school=np.nan), "school")
+
+
+def test_mimic_model_is_the_hand_written_mimic():
+    from nrel_research import sem
+    from nrel_research.analysis import mimic_model
+
+    hs = load_dataset("holzinger_swineford_1939").copy()
+    hs["grade_text"] = hs["grade"].map({7.0: "g7", 8.0: "g8"})
+    hs.loc[:20, "grade_text"] = "g9"  # a third (small) group
+    m = mimic_model(HS_MODEL, hs, "grade_text", estimator="ML", missing="listwise")
+    assert m["reference"] == hs["grade_text"].value_counts().index[0]
+    hand = (
+        HS_MODEL
+        + "\n"
+        + "\n".join(
+            f"{lv} ~ a{lv}*grade_text_g8 + b{lv}*grade_text_g9"
+            if m["reference"] == "g7"
+            else f"{lv} ~ a{lv}*grade_text_g7 + b{lv}*grade_text_g9"
+            for lv in ("visual", "textual", "speed")
+        )
+    )
+    others = [g for g in ("g7", "g8", "g9") if g != m["reference"]]
+    d1, d2 = (f"grade_text_{g}" for g in others)
+    hand += f"\n{d1} ~~ {d1} + {d2}\n{d2} ~~ {d2}\n"
+    data = hs[hs["grade_text"].notna()].copy()
+    for g in others:
+        data[f"grade_text_{g}"] = (data["grade_text"] == g).astype(float)
+    with pytest.warns(Warning, match="treated as random"):
+        ref = sem.fit(hand, data)
+    assert m["result"].fit_measures()["chisq"] == pytest.approx(
+        ref.fit_measures()["chisq"], abs=1e-8
+    )
+    cons = "; ".join(f"{p}{lv} == 0" for lv in ("visual", "textual", "speed") for p in "ab")
+    w = sem.wald_test(ref, cons)
+    assert m["wald"]["stat"] == pytest.approx(float(w["stat"].iloc[0]), rel=1e-8)
+    assert m["wald"]["df"] == 6
+    assert set(m["effects"]["group"]) == set(others)
+
+
+def test_mimic_model_detects_planted_latent_mean_differences():
+    from nrel_research.analysis import build_model, mimic_model
+    from nrel_research.data import simulate_study
+
+    # population_model.yaml: sector M has relational_orientation shifted +0.30 and sector G
+    # -0.10 (both relative to a market-type mix); a large continuous draw must show M > G
+    study = simulate_study(
+        4000,
+        sectors=["G", "M"],
+        market_types=["B2C"],
+        seed=3,
+        discretize=False,
+        careless=False,
+        missing=False,
+        posts=False,
+    )
+    spec = build_model(
+        actions=["E2"], antecedents=["relational_orientation"], outcomes=["marketing_performance"]
+    )
+    data = study.responses.assign(sector=study.firms["sector"].to_numpy())
+    m = mimic_model(
+        spec.cfa_syntax, data, "sector", reference="G", estimator="ML", missing="listwise"
+    )
+    eff = m["effects"].set_index("lhs").loc["relational_orientation"]
+    assert eff["group"] == "M" and eff["est"] > 0 and eff["pvalue"] < 1e-6
+    assert m["wald"]["pvalue"] < 1e-6
+
+
+def test_mimic_model_bad_input():
+    from nrel_research.analysis import mimic_model
+
+    hs = load_dataset("holzinger_swineford_1939")
+    with pytest.raises(NrelError, match="at least two"):
+        mimic_model(HS_MODEL, hs.assign(one="a"), "one")
+    with pytest.raises(NrelError, match="reference='Nowhere' does not occur"):
+        mimic_model(HS_MODEL, hs, "school", reference="Nowhere")
+    with pytest.raises(NrelError, match="latent variables"):
+        mimic_model("x1 ~ x2", hs, "school")

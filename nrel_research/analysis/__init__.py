@@ -30,6 +30,7 @@ from .guardrails import (
     adjust_pvalues,
     free_parameters_per_group,
     group_sizes,
+    mimic_model,
     sector_design,
 )
 from .posts import (
@@ -111,6 +112,7 @@ __all__: list[str] = [
     "marker_technique",
     "mediation",
     "method_factor",
+    "mimic_model",
     "nonresponse_bias",
     "path_evidence",
     "preregistration_markdown",

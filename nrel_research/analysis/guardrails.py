@@ -18,6 +18,7 @@ power; the rule catches designs that cannot work.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 
@@ -35,6 +36,7 @@ __all__ = [
     "adjust_pvalues",
     "free_parameters_per_group",
     "group_sizes",
+    "mimic_model",
     "sector_design",
 ]
 
@@ -308,3 +310,118 @@ def adjust_pvalues(
     if isinstance(pvalues, pd.Series):
         return pd.Series(out, index=pvalues.index, name=pvalues.name)
     return out
+
+
+def _dummy_name(column: str, level) -> str:
+    text = re.sub(r"[^0-9A-Za-z_]", "_", str(level))
+    return f"{column}_{text}"
+
+
+def mimic_model(
+    model: str,
+    data: pd.DataFrame,
+    column: str,
+    *,
+    reference=None,
+    estimator: str = "MLR",
+    missing: str = "fiml",
+    data_name: str = "the data",
+) -> dict:
+    r"""Compare groups too small for a multiple-group model with a MIMIC model.
+
+    Every latent variable of ``model`` is regressed on indicator (dummy) variables of
+    ``column`` (multiple indicators, multiple causes; Jöreskog & Goldberger, 1975; Muthén,
+    1989): one model on the whole sample, whose dummy coefficients are the differences of
+    the latent means from the reference group, under the assumption that loadings and
+    intercepts are the same in every group (a MIMIC model tests mean differences, not
+    differences in loadings or paths). The dummies are declared random variables (their
+    variances and covariances are free), as FIML and MLR need; the joint Wald test that
+    every group effect is zero is the overall test of group differences.
+
+    Parameters
+    ----------
+    model : str
+        lavaan syntax of the measurement model (its latent variables get the dummies).
+    data : pandas.DataFrame
+    column : str
+        The grouping column (e.g. ``"sector"``); rows where it is missing are left out.
+    reference : optional
+        The reference group (default: the largest).
+    estimator, missing : str
+        Passed to :func:`nrel_research.sem.fit` (default MLR with FIML).
+
+    Returns
+    -------
+    dict
+        ``result`` (the fitted :class:`~nrel_research.sem.SEMResult`), ``syntax``,
+        ``reference``, ``dummies`` (group -> dummy column), ``effects`` (one row per latent
+        variable and group: ``lhs, group, est, se, z, pvalue, std_all``) and ``wald``
+        (``stat, df, pvalue`` of all effects being zero).
+
+    Examples
+    --------
+    >>> from nrel_research.datasets import load_dataset
+    >>> hs = load_dataset("holzinger_swineford_1939")
+    >>> m = mimic_model("visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6", hs, "school",
+    ...                 estimator="ML", missing="listwise")
+    >>> m["reference"], m["effects"][["lhs", "group"]].values.tolist()
+    ('Pasteur', [['visual', 'Grant-White'], ['textual', 'Grant-White']])
+    """
+    from scipy import stats as _stats
+
+    from .. import sem
+
+    check_columns(data, [column], data_name=data_name)
+    pt = parse_model(model)
+    if not pt.lv_names:
+        raise NrelError("mimic_model() needs latent variables (=~) in the model.")
+    labels = data[column]
+    counts = labels[labels.notna()].astype(str).value_counts()
+    if len(counts) < 2:
+        raise NrelError(
+            f"{data_name}, column {column!r} has {len(counts)} group(s); a MIMIC comparison "
+            "needs at least two."
+        )
+    ref = str(counts.index[0]) if reference is None else str(reference)
+    if ref not in counts.index:
+        raise NrelError(
+            f"{data_name}, column {column!r}: reference={reference!r} does not occur; its "
+            f"groups are {', '.join(counts.index)}."
+        )
+    others = [g for g in counts.index if g != ref]
+    dummies = {g: _dummy_name(column, g) for g in others}
+    clash = [d for d in dummies.values() if d in data.columns or d in pt.ov_names]
+    if clash:
+        raise NrelError(f"mimic_model(): column name(s) {', '.join(clash)} already exist.")
+    work = data[labels.notna()].copy()
+    for g, d in dummies.items():
+        work[d] = (work[column].astype(str) == g).astype(float)
+    names = list(dummies.values())
+    lines = [model.rstrip()]
+    for lv in pt.lv_names:
+        lines.append(f"{lv} ~ " + " + ".join(names))
+    for i, a in enumerate(names):
+        lines.append(f"{a} ~~ " + " + ".join(names[i:]))
+    syntax = "\n".join(lines) + "\n"
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*treated as random.*")
+        res = sem.fit(syntax, work, estimator=estimator, missing=missing, data_name=data_name)
+    est = res.estimates()
+    back = {d: g for g, d in dummies.items()}
+    eff = est[(est["op"] == "~") & est["rhs"].isin(names)].copy()
+    eff.insert(1, "group", eff["rhs"].map(back))
+    effects = eff[["lhs", "group", "est", "se", "z", "pvalue", "std_all"]].reset_index(drop=True)
+    t = res.model.table
+    rows = t.index[(t["op"] == "~") & t["rhs"].isin(names)].to_numpy()
+    idx = res.model.free[rows] - 1
+    b = np.asarray(res.theta)[idx]
+    v = np.asarray(res.vcov)[np.ix_(idx, idx)]
+    w = float(b @ np.linalg.solve(v, b))
+    return {
+        "result": res,
+        "syntax": syntax,
+        "reference": ref,
+        "dummies": dummies,
+        "effects": effects,
+        "wald": {"stat": w, "df": len(idx), "pvalue": float(_stats.chi2.sf(w, len(idx)))},
+    }

@@ -300,7 +300,8 @@ def apa(
     digits : int, default 2
         Decimals of ordinary numbers.
     p_digits : int, default 3
-        Decimals of p-values (columns whose name starts with ``pvalue``); smaller values
+        Decimals of p-values (columns whose name starts with ``pvalue``, ``p_value`` or
+        ``p_adjusted``); smaller values
         print as ``< .001``.
     bounded : iterable of str
         Columns printed without a leading zero (values that cannot exceed 1).
@@ -336,9 +337,9 @@ def apa(
             continue
         v = s.to_numpy(dtype=float)
         name = str(col)
-        if name.startswith("pvalue"):
+        if name.startswith(("pvalue", "p_value", "p_adjusted")):
             out[col] = [_fmt_p(x, p_digits) for x in v]
-        elif name in _INTEGER:
+        elif name in _INTEGER or pd.api.types.is_integer_dtype(s):
             out[col] = ["" if not np.isfinite(x) else f"{x:.0f}" for x in v]
         else:
             out[col] = [_fmt_num(x, digits, name in bounded) for x in v]
