@@ -269,3 +269,20 @@ def test_fits_the_bundled_study(responses):
     # population value 0.30 (latent metric): positive and clearly different from zero
     assert row["est"] > 0 and row["pvalue"] < 0.01
     assert len(res.estimates().query("op == '~'")) == len(spec.paths)
+
+
+def test_all_composite_measurement(responses):
+    spec = build_model(
+        actions=["R1", "E2"],
+        antecedents=[],
+        outcomes=["marketing_performance"],
+        measurement="composite",
+    )
+    assert "=~" not in spec.syntax and "marketing_performance ~ R1 + E2" in spec.syntax
+    assert set(spec.composites) == {"R1", "E2", "marketing_performance"}
+    assert not spec.notes  # nothing is modelled as a factor, so nothing to declare
+    d = spec.prepare(responses)
+    want = responses[["mp_1", "mp_2", "mp_3", "mp_4", "mp_5", "mp_6"]].astype(float).mean(axis=1)
+    pd.testing.assert_series_equal(d["marketing_performance"], want, check_names=False)
+    with pytest.raises(SpecificationError, match="measurement"):
+        build_model(measurement="pls")

@@ -187,6 +187,7 @@ def build_model(
     market_type: str | None = None,
     formative: str = "reflective",
     fixed_x: bool = True,
+    measurement: str = "latent",
 ) -> ModelSpec:
     """Generate the lavaan model of an N-REL study from the item bank and the framework.
 
@@ -242,6 +243,12 @@ def build_model(
         variables, which FIML and MLR require in :func:`nrel_research.sem.fit` (and which
         lets FIML use firms whose control value is missing).
 
+    measurement : {"latent", "composite"}, default "latent"
+        ``"composite"`` enters every construct as the unit-weighted mean of its items (an
+        observed path model on scale scores; e.g. when groups are too small for a latent
+        multiple-group model). Paths between composites are attenuated by measurement
+        error.
+
     Returns
     -------
     ModelSpec
@@ -273,6 +280,9 @@ def build_model(
     fw = _framework.load()
     bank, scope = _bank_and_scope(source)
     formative = check_choice(formative, "formative", list(_FORMATIVE), error=SpecificationError)
+    measurement_kind = check_choice(
+        measurement, "measurement", ["latent", "composite"], error=SpecificationError
+    )
     control_targets = check_choice(
         control_targets, "control_targets", ["outcomes", "endogenous"], error=SpecificationError
     )
@@ -360,6 +370,8 @@ def build_model(
                 formative_as_reflective.append(cid)
         else:
             modelled = "reflective"
+        if measurement_kind == "composite":
+            modelled = "composite"
         if modelled == "reflective" and len(items) < 2:
             raise SpecificationError(
                 f"construct {cid!r} has {len(items)} rating item(s); a common factor needs at "
@@ -371,7 +383,7 @@ def build_model(
     measurement = pd.DataFrame(
         rows, columns=["construct", "indicator", "reverse_keyed", "declared", "modelled_as"]
     )
-    if formative_as_reflective:
+    if formative_as_reflective and measurement_kind == "latent":
         notes.append(
             "Declared formative/composite in the item bank but modelled as common factors: "
             f"{', '.join(formative_as_reflective)} (formative='reflective'). Report this "
