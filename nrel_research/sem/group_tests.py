@@ -161,7 +161,7 @@ def partial_invariance(
        step parameter  freed
     0     1      x3~1   True
     1     2      x7~1   True
-    2     3      x5~1  False
+    2     3      x1~1  False
     >>> steps.attrs["group_partial"]
     ['x3~1', 'x7~1']
     """
