@@ -43,7 +43,7 @@ def study():
 def test_steps_are_reported_in_order(study):
     msgs = study.settings["_messages"]
     assert [m.split("] ")[1] for m in msgs] == list(STUDY_STEPS)
-    assert msgs[0].startswith("[1/6]")
+    assert msgs[0].startswith(f"[1/{len(STUDY_STEPS)}]")
     assert set(study.timings) == set(STUDY_STEPS)
 
 
@@ -76,6 +76,17 @@ def test_pipeline_equals_its_parts_run_by_hand(study):
     assert any("associations" in n for n in study.notes)
 
 
+def test_group_post_and_check_steps(study):
+    t = study.propositions().set_index("proposition")
+    assert {"P4", "P5", "P8"} <= set(t.index)
+    # P8: the simulator gives the action types different engagement (true IRRs differ)
+    assert t.loc["P8", "verdict"] == "supported"
+    for name in ("p8_irr", "regression_main", "regression_vif", "cmv_harman", "cmv_marker_models"):
+        assert name in study.tables and len(study.tables[name]), name
+    assert any(n.startswith("P4:") for n in study.notes)
+    assert t.loc["P4", "kind"] == "difference" and t.loc["P5", "kind"] == "difference"
+
+
 def test_planted_effects_are_supported(study):
     t = study.propositions().set_index("proposition")
     assert t.loc["P1", "verdict"] == "supported"  # R2 ~ transactional orientation
@@ -93,8 +104,12 @@ def test_report_files(study, tmp_path):
         "2. Data quality",
         "3. Measurement model",
         "4. Structural model",
-        "5. Notes",
-        "6. Model syntax",
+        "5. Group comparisons (P4 market type, P5 sector)",
+        "6. Post-level engagement (P8)",
+        "7. Regressions on scale scores",
+        "8. Common-method variance",
+        "9. Notes",
+        "10. Model syntax",
     ):
         assert heading in text
     assert "data:image/png;base64," in text and "<script" not in text
@@ -106,7 +121,7 @@ def test_report_files(study, tmp_path):
         assert len(back) == len(df), name
     props = pd.read_csv(tmp_path / "out" / "tables" / "propositions.csv")
     assert props["verdict"].tolist() == study.propositions()["verdict"].tolist()
-    for fig in ("proposition_paths", "path_diagram"):
+    for fig in ("proposition_paths", "path_diagram", "p8_irr"):
         for ext in ("png", "svg"):
             assert (tmp_path / "out" / "figures" / f"{fig}.{ext}").stat().st_size > 1000
     assert any("report written" in m for m in lines)

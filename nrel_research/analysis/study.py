@@ -38,13 +38,29 @@ from ..data import load_bundled_study, read_responses, validate
 from ..data.clean import CleaningResult
 from ..exceptions import DataError, NrelError
 from ..instruments import Instrument
+from .groups import DEFAULT_SECTOR_POOLING, group_comparison
+from .posts import engagement_model
 from .propositions import Evidence, path_evidence, propositions_table
+from .regression import regress
 from .specification import ModelSpec, build_model
+from .validity import harman_single_factor, marker_technique
 
 __all__ = ["STUDY_STEPS", "StudyResult", "run_study"]
 
 #: The steps of :func:`run_study`, in order (reported to ``progress``).
-STUDY_STEPS = ("import", "validation", "cleaning", "measurement", "structural", "propositions")
+STUDY_STEPS = (
+    "import",
+    "validation",
+    "cleaning",
+    "measurement",
+    "structural",
+    "groups",
+    "posts",
+    "checks",
+    "propositions",
+)
+#: The nine action types every firm is asked about (E7 is for B2B and mixed firms only).
+SHARED_ACTIONS = ("R1", "R2", "E1", "E2", "E3", "E4", "E5", "E6", "L1")
 
 #: Outcomes of the default study model: performance (P3) and alignment (P7).
 STUDY_OUTCOMES = (
@@ -149,6 +165,80 @@ def _derive_controls(df: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     return out
 
 
+def _group_labels(data: pd.DataFrame, instrument) -> dict | None:
+    """Market type and sector labels (B2B/B2C/both, ISIC letters) from the scoring step."""
+    if "market_type" not in data.columns and "sector" not in data.columns:
+        return None
+    from ..data import score
+
+    try:
+        scored = score(data, instrument, reverse=False)
+    except NrelError:
+        return None
+    out = {}
+    if "market_type" in scored.columns:
+        out["_market"] = scored["market_type"].astype("string")
+    if "sector" in scored.columns:
+        out["_sector"] = scored["sector"].astype("string")
+    return out or None
+
+
+def _regression_tables(data: pd.DataFrame, actions, notes: list[str]) -> dict:
+    """Part 3: marketing performance on action-type scale scores (HC3), sector FE, B2B x."""
+    spec = build_model(
+        actions=list(actions),
+        antecedents=[],
+        outcomes=["marketing_performance"],
+        propositions=["P3"],
+        measurement="composite",
+    )
+    frame = spec.prepare(data)
+    frame = frame.assign(b2b=(frame["_market"] == "B2B").astype(float))
+    controls = [c for c in ("log_employees", "log_firm_age") if c in frame.columns]
+    terms = list(actions) + controls + ["C(_sector)"]
+    main = "marketing_performance ~ " + " + ".join(terms)
+    inter = main + " + b2b + " + " + ".join(f"{a}:b2b" for a in actions)
+    out = {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r1 = regress(main, frame.dropna(subset=["_sector"]), se="HC3")
+            r2 = regress(inter, frame.dropna(subset=["_sector", "_market"]), se="HC3")
+    except NrelError as exc:
+        notes.append(f"regression: not run ({exc}).")
+        return out
+    out["regression_main"] = r1.coefficients()
+    out["regression_vif"] = r1.vif()
+    out["regression_b2b"] = r2.coefficients()
+    notes.append(
+        "Regressions on scale scores (HC3 standard errors, sector fixed effects; the B2B "
+        "interactions compare B2B with B2C and mixed firms): tables regression_*."
+    )
+    return out
+
+
+def _validity_tables(spec, data, prepared, notes: list[str]) -> dict:
+    """Part 5: CFA marker technique (main evidence) and Harman's figure (legacy)."""
+    out = {}
+    marker = [c for c in ("mk_1", "mk_2", "mk_3") if c in prepared.columns]
+    if len(marker) >= 2:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                mt = marker_technique(spec, prepared, marker=tuple(marker))
+        except NrelError as exc:
+            notes.append(f"marker technique: not run ({exc}).")
+        else:
+            out["cmv_marker_models"] = mt.comparisons
+            out["cmv_method_variance"] = mt.variance
+            notes.extend(f"marker technique: {n}" for n in mt.notes)
+    try:
+        out["cmv_harman"] = harman_single_factor(prepared, spec, cfa=False)
+    except NrelError as exc:
+        notes.append(f"Harman's single-factor figure: not computed ({exc}).")
+    return out
+
+
 def _fit(model: str, data: pd.DataFrame, settings: dict, what: str, notes: list[str]):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -220,9 +310,12 @@ def run_study(
     ...                                  "antecedents": ["transactional_orientation"]},
     ...                   estimator="ML")
     >>> study.propositions()[["proposition", "verdict"]]
-      proposition    verdict
-    0          P1  supported
-    1          P3  supported
+      proposition        verdict
+    0          P1      supported
+    1          P3      supported
+    2          P4  not supported
+    3          P5   not testable
+    4          P8      supported
     """
     estimator = check_choice(estimator, "estimator", ["MLR", "ML"], normalize=True)
     missing = check_choice(missing, "missing", ["fiml", "listwise"], normalize=True)
@@ -300,12 +393,75 @@ def run_study(
     structural = _fit(spec.syntax, prepared, settings, "structural model", notes)
     timings["structural"] = time.perf_counter() - t0
 
+    extra_tables: dict[str, pd.DataFrame] = {}
+    group_evidence: list[Evidence] = []
+    t0 = step("groups")
+    labels = _group_labels(data, instrument)
+    if labels is not None:
+        grouped = data.assign(**labels)
+        actions = [a for a in spec.roles["actions"] if a in SHARED_ACTIONS]
+        if actions:
+            for pid, col, kw in (
+                ("P4", "_market", {"groups": ["B2B", "B2C"]}),
+                ("P5", "_sector", {"pooling": DEFAULT_SECTOR_POOLING}),
+            ):
+                ev, tabs = group_comparison(
+                    grouped,
+                    col,
+                    pid,
+                    actions=actions,
+                    estimator=estimator,
+                    missing=missing,
+                    **kw,
+                )
+                group_evidence.append(ev)
+                for name, tab in tabs.items():
+                    extra_tables[f"{pid.lower()}_{name}"] = tab
+                notes.append(f"{pid}: {ev.note}")
+            extra_tables.update(_regression_tables(grouped, actions, notes))
+    else:
+        notes.append("P4/P5: no market type or sector answers in the data; not tested.")
+    timings["groups"] = time.perf_counter() - t0
+
+    t0 = step("posts")
+    if posts_df is not None and len(posts_df):
+        try:
+            nb = engagement_model(posts_df, outcome="likes")
+        except NrelError as exc:
+            notes.append(f"P8: the engagement model could not be fitted ({exc}).")
+        else:
+            at = nb.action_test().iloc[0]
+            group_evidence.append(
+                Evidence(
+                    "P8",
+                    f"joint Wald test of the action-type coefficients of the NB2 model of likes "
+                    f"({at['cov_type']} covariance)",
+                    statistic=float(at["statistic"]),
+                    df=float(at["df"]),
+                    pvalue=float(at["pvalue"]),
+                    note=(
+                        f"{nb.n_posts} posts of {nb.n_firms} firms; incidence-rate ratios in "
+                        "table p8_irr."
+                    ),
+                )
+            )
+            extra_tables["p8_irr"] = nb.irr()
+            extra_tables["p8_dispersion"] = nb.dispersion()
+    else:
+        notes.append("P8: no coded posts given (--posts); the post-level test was not run.")
+    timings["posts"] = time.perf_counter() - t0
+
+    t0 = step("checks")
+    extra_tables.update(_validity_tables(spec, data, prepared, notes))
+    timings["checks"] = time.perf_counter() - t0
+
     t0 = step("propositions")
     evidence = []
     for pid in ("P1", "P2", "P3", "P6", "P7"):
         paths = spec.paths[(spec.paths["source"] == pid) & (spec.paths["op"] == "~")]
         if len(paths):
             evidence.append(path_evidence(structural, paths, pid))
+    evidence.extend(group_evidence)
     if not evidence:
         raise NrelError(
             "the model tests no proposition (no path comes from P1-P3, P6 or P7); add "
@@ -320,6 +476,7 @@ def run_study(
         "validation": validation,
         "early_late": cleaning.early_late,
     }
+    tables.update(extra_tables)
     if tables["propositions"].attrs.get("paths") is not None:
         tables["proposition_paths"] = tables["propositions"].attrs["paths"]
     timings["propositions"] = time.perf_counter() - t0

@@ -129,6 +129,49 @@ def coefficient_plot(
     return fig
 
 
+_OPTIONAL_SECTIONS = [
+    (
+        "Group comparisons (P4 market type, P5 sector)",
+        [
+            "p4_test",
+            "p4_paths",
+            "p4_sizes",
+            "p4_sizes_composite",
+            "p4_invariance",
+            "p4_partial",
+            "p5_test",
+            "p5_paths",
+            "p5_sizes",
+            "p5_sizes_composite",
+            "p5_invariance",
+            "p5_partial",
+        ],
+        "Equality of the action types -> marketing performance paths across groups, with the "
+        "design the sample size allows (see the notes); parameters freed for partial "
+        "invariance are exploratory.",
+    ),
+    (
+        "Post-level engagement (P8)",
+        ["p8_irr", "p8_dispersion"],
+        "Negative binomial (NB2) model of likes with estimated dispersion, log followers as a "
+        "covariate, platform effects and firm-clustered standard errors; incidence-rate ratios "
+        "relative to the reference action type.",
+    ),
+    (
+        "Regressions on scale scores",
+        ["regression_main", "regression_b2b", "regression_vif"],
+        "OLS of marketing performance on action-type scale scores with controls and sector "
+        "fixed effects (HC3 standard errors), and with B2B interactions.",
+    ),
+    (
+        "Common-method variance",
+        ["cmv_marker_models", "cmv_method_variance", "cmv_harman"],
+        "The CFA marker technique (Williams, Hartman & Cavazotte, 2010) is the main evidence; "
+        "Harman's single-factor figure is a legacy figure only (Podsakoff et al., 2003).",
+    ),
+]
+
+
 def _figure_html(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
@@ -201,6 +244,14 @@ def write_report(
     paths = tables.get("proposition_paths")
     if paths is not None and len(paths):
         figures["proposition_paths"] = coefficient_plot(paths, hue="proposition")
+    irr = tables.get("p8_irr")
+    if irr is not None and len(irr):
+        shown = irr[irr["term"] != "Intercept"] if "term" in irr.columns else irr
+        if {"irr", "ci_lower", "ci_upper", "term"} <= set(shown.columns) and len(shown):
+            figures["p8_irr"] = coefficient_plot(
+                shown, estimate="irr", lower="ci_lower", upper="ci_upper", label="term"
+            )
+            figures["p8_irr"].axes[0].axvline(1.0, color="0.3", linewidth=0.8)
     ax = sem.plot_path_diagram(study.structural, show_residuals=False)
     figures["path_diagram"] = ax.figure
     say(f"writing {len(figures)} figures to {out / 'figures'}")
@@ -283,10 +334,24 @@ def write_report(
         f"chi-square({int(fm['df'])}) = {fm['chisq']:.2f}; SRMR = {fm['srmr']:.3f}.</p>",
         _table_html(tables["structural"]),
         fig_html["path_diagram"],
-        "<h2>5. Notes</h2><div class='note'><ul>",
+    ]
+    section = 5
+    for title, names, intro in _OPTIONAL_SECTIONS:
+        present = [n for n in names if n in tables]
+        if not present:
+            continue
+        parts.append(f"<h2>{section}. {e(title)}</h2><p>{e(intro)}</p>")
+        for n in present:
+            parts.append(f"<h3>{e(n)}</h3>")
+            parts.append(_table_html(tables[n]))
+            if n in fig_html:
+                parts.append(fig_html[n])
+        section += 1
+    parts += [
+        f"<h2>{section}. Notes</h2><div class='note'><ul>",
         *[f"<li>{e(n)}</li>" for n in study.notes],
         "</ul></div>",
-        "<h2>6. Model syntax and settings</h2>",
+        f"<h2>{section + 1}. Model syntax and settings</h2>",
         f"<pre>{e(study.spec.syntax)}</pre>",
         f"<pre>{e(repr(study.settings))}</pre>",
         "<p>Step times (s): "
