@@ -125,6 +125,10 @@ def test_report_files(study, tmp_path):
         for ext in ("png", "svg"):
             assert (tmp_path / "out" / "figures" / f"{fig}.{ext}").stat().st_size > 1000
     assert any("report written" in m for m in lines)
+    draft = (tmp_path / "out" / "manuscript" / "manuscript.md").read_text(encoding="utf-8")
+    assert (tmp_path / "out" / "manuscript" / "manuscript.tex").exists()
+    for verdict in study.propositions()["verdict"]:
+        assert verdict in draft
 
 
 def test_coefficient_plot_bad_input(study):

@@ -212,6 +212,7 @@ def write_report(
     *,
     title: str = "N-REL study report",
     progress=None,
+    draft_manuscript: bool = True,
 ) -> Path:
     """Write the study report: HTML page, tables as CSV, figures as PNG and SVG.
 
@@ -225,6 +226,9 @@ def write_report(
     title : str
     progress : callable, optional
         Called with a message per written part.
+    draft_manuscript : bool, default True
+        Also write the manuscript skeleton with its Results filled from this run's tables
+        (``out_dir/manuscript/manuscript.md`` and ``.tex``, :func:`manuscript`).
 
     Returns
     -------
@@ -361,5 +365,26 @@ def write_report(
     ]
     path = out / "report.html"
     path.write_text("\n".join(parts), encoding="utf-8")
+    if draft_manuscript:
+        from .manuscript import manuscript
+
+        slots = ("measurement", "fit", "structural", "p4_test", "p8_irr", "regression_main")
+        m = manuscript(
+            {k: tables[k] for k in slots if k in tables},
+            out_dir=out / "manuscript",
+            propositions=props[
+                [
+                    "proposition",
+                    "estimate",
+                    "ci_lower",
+                    "ci_upper",
+                    "statistic",
+                    "df",
+                    "pvalue_adjusted",
+                    "verdict",
+                ]
+            ],
+        )
+        say(f"manuscript draft written to {m.paths[0].parent}")
     say(f"report written to {path}")
     return path
