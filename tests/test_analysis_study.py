@@ -35,7 +35,7 @@ SMALL = {
 @pytest.fixture(scope="module")
 def study():
     messages = []
-    res = run_study(estimator="ML", progress=messages.append, **SMALL)
+    res = run_study(estimator="ML", progress=messages.append, n_boot=100, **SMALL)
     res.settings["_messages"] = messages
     return res
 
@@ -78,7 +78,8 @@ def test_pipeline_equals_its_parts_run_by_hand(study):
 
 def test_group_post_and_check_steps(study):
     t = study.propositions().set_index("proposition")
-    assert {"P4", "P5", "P8"} <= set(t.index)
+    assert {"P4", "P5", "P6", "P8"} <= set(t.index)
+    assert "p6_indirect" in study.tables and "bootstrap" in t.loc["P6", "test"]
     # P8: the simulator gives the action types different engagement (true IRRs differ)
     assert t.loc["P8", "verdict"] == "supported"
     for name in ("p8_irr", "regression_main", "regression_vif", "cmv_harman", "cmv_marker_models"):
@@ -104,12 +105,13 @@ def test_report_files(study, tmp_path):
         "2. Data quality",
         "3. Measurement model",
         "4. Structural model",
-        "5. Group comparisons (P4 market type, P5 sector)",
-        "6. Post-level engagement (P8)",
-        "7. Regressions on scale scores",
-        "8. Common-method variance",
-        "9. Notes",
-        "10. Model syntax",
+        "5. Network mediation (P6)",
+        "6. Group comparisons (P4 market type, P5 sector)",
+        "7. Post-level engagement (P8)",
+        "8. Regressions on scale scores",
+        "9. Common-method variance",
+        "10. Notes",
+        "11. Model syntax",
     ):
         assert heading in text
     assert "data:image/png;base64," in text and "<script" not in text
@@ -134,7 +136,8 @@ def test_report_files(study, tmp_path):
 def test_coefficient_plot_bad_input(study):
     paths = study_tables(study)["proposition_paths"]
     fig = coefficient_plot(paths, hue="proposition")
-    assert len(fig.axes[0].get_yticklabels()) == len(paths)
+    labels = {f"{a} <- {b}" for a, b in zip(paths["lhs"], paths["rhs"], strict=True)}
+    assert {t.get_text() for t in fig.axes[0].get_yticklabels()} == labels
     with pytest.raises(NrelError, match="no column"):
         coefficient_plot(paths.drop(columns="beta"))
     with pytest.raises(NrelError, match="empty"):

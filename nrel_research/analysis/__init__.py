@@ -20,10 +20,17 @@ engine (:mod:`nrel_research.sem`); the report and the CLI build on it.
   self-reported action emphasis;
 - :mod:`~nrel_research.analysis.validity`: survey-validity checks (CFA marker technique,
   Harman's single factor, unmeasured method factor, nonresponse bias, Gaussian copula);
+- :func:`network_mediation` tests P6: bootstrapped total indirect effects of the
+  action types on performance through the network dimensions;
+- :func:`group_comparison` tests the multiple-group propositions (P4 market type, P5
+  sector) with the design the sample size allows, after the invariance step;
 - :func:`run_study` runs the whole test (import -> validation -> cleaning -> measurement ->
   structural -> propositions) and returns a :class:`StudyResult`.
 """
 
+from .groups import (
+    group_comparison,
+)
 from .guardrails import (
     ISIC_BROAD_GROUPS,
     SampleSizeWarning,
@@ -32,6 +39,10 @@ from .guardrails import (
     group_sizes,
     mimic_model,
     sector_design,
+)
+from .network import (
+    NETWORK_MEDIATORS,
+    network_mediation,
 )
 from .posts import (
     NB_MIN_CLUSTERS,
@@ -86,6 +97,7 @@ __all__: list[str] = [
     "ISIC_BROAD_GROUPS",
     "MIN_CLUSTERS",
     "NB_MIN_CLUSTERS",
+    "NETWORK_MEDIATORS",
     "SE_TYPES",
     "STUDY_STEPS",
     "CopulaResult",
@@ -104,6 +116,7 @@ __all__: list[str] = [
     "copula_endogeneity",
     "engagement_model",
     "free_parameters_per_group",
+    "group_comparison",
     "group_sizes",
     "harman_single_factor",
     "interaction_plot",
@@ -113,6 +126,7 @@ __all__: list[str] = [
     "mediation",
     "method_factor",
     "mimic_model",
+    "network_mediation",
     "nonresponse_bias",
     "path_evidence",
     "preregistration_markdown",

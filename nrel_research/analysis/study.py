@@ -39,6 +39,7 @@ from ..data.clean import CleaningResult
 from ..exceptions import DataError, NrelError
 from ..instruments import Instrument
 from .groups import DEFAULT_SECTOR_POOLING, group_comparison
+from .network import NETWORK_MEDIATORS, network_mediation
 from .posts import engagement_model
 from .propositions import Evidence, path_evidence, propositions_table
 from .regression import regress
@@ -54,6 +55,7 @@ STUDY_STEPS = (
     "cleaning",
     "measurement",
     "structural",
+    "mediation",
     "groups",
     "posts",
     "checks",
@@ -262,6 +264,7 @@ def run_study(
     model_options: Mapping | None = None,
     clean_options: Mapping | None = None,
     seed: int = 20160311,
+    n_boot: int = 1000,
     progress: Callable[[str], None] | None = None,
 ) -> StudyResult:
     """Run the empirical test of N-REL on a survey data set.
@@ -289,7 +292,9 @@ def run_study(
     clean_options : mapping, optional
         Further :func:`nrel_research.data.clean` arguments.
     seed : int
-        For the stochastic steps (bootstrap, Monte Carlo); recorded in the settings.
+        For the stochastic steps (the bootstrap of P6); recorded in the settings.
+    n_boot : int, default 1000
+        Bootstrap replications of the network-mediation test (P6).
     progress : callable, optional
         Called with a message at the start of every step (e.g. ``print``).
 
@@ -308,14 +313,15 @@ def run_study(
     >>> study = run_study(outcomes=["marketing_performance"], controls=(),
     ...                   model_options={"actions": ["R2", "E6"],
     ...                                  "antecedents": ["transactional_orientation"]},
-    ...                   estimator="ML")
+    ...                   estimator="ML", n_boot=200)
     >>> study.propositions()[["proposition", "verdict"]]
       proposition        verdict
     0          P1      supported
     1          P3      supported
     2          P4  not supported
     3          P5   not testable
-    4          P8      supported
+    4          P6      supported
+    5          P8      supported
     """
     estimator = check_choice(estimator, "estimator", ["MLR", "ML"], normalize=True)
     missing = check_choice(missing, "missing", ["fiml", "listwise"], normalize=True)
@@ -326,6 +332,7 @@ def run_study(
         "estimator": estimator,
         "missing": missing,
         "seed": seed,
+        "n_boot": n_boot,
         "outcomes": list(outcomes),
         "controls": list(controls),
         "model_options": dict(model_options or {}),
@@ -395,6 +402,20 @@ def run_study(
 
     extra_tables: dict[str, pd.DataFrame] = {}
     group_evidence: list[Evidence] = []
+    t0 = step("mediation")
+    med_actions = [a for a in spec.roles["actions"] if a in SHARED_ACTIONS]
+    try:
+        ev6, detail6 = network_mediation(
+            data, actions=med_actions, mediators=NETWORK_MEDIATORS, n_boot=n_boot, seed=seed
+        )
+    except NrelError as exc:
+        notes.append(f"P6: the network-mediation model could not be run ({exc}).")
+    else:
+        group_evidence.append(ev6)
+        extra_tables["p6_indirect"] = detail6
+        notes.append(f"P6: {ev6.note}")
+    timings["mediation"] = time.perf_counter() - t0
+
     t0 = step("groups")
     labels = _group_labels(data, instrument)
     if labels is not None:
@@ -457,7 +478,10 @@ def run_study(
 
     t0 = step("propositions")
     evidence = []
+    tested = {ev.proposition for ev in group_evidence}
     for pid in ("P1", "P2", "P3", "P6", "P7"):
+        if pid in tested:  # P6 by the bootstrapped indirect effects
+            continue
         paths = spec.paths[(spec.paths["source"] == pid) & (spec.paths["op"] == "~")]
         if len(paths):
             evidence.append(path_evidence(structural, paths, pid))

@@ -131,6 +131,12 @@ def coefficient_plot(
 
 _OPTIONAL_SECTIONS = [
     (
+        "Network mediation (P6)",
+        ["p6_indirect"],
+        "Indirect effects of the action types on performance through the network dimensions "
+        "(path model on scale scores, percentile bootstrap confidence intervals).",
+    ),
+    (
         "Group comparisons (P4 market type, P5 sector)",
         [
             "p4_test",
