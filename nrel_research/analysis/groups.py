@@ -104,17 +104,20 @@ def group_comparison(
     paths = [f"{outcome} ~ {a}" for a in actions]
     prepared = latent.prepare(work)
 
-    def sizes_ok(model, frame, col):
-        t = group_sizes(model, frame, col, ratio=ratio, minimum=minimum, warn=False)
-        return t, bool(t["ok"].all()) and len(t) >= 2
+    def design(model, frame):
+        """Pick the groups (or pooled groups) that pass the size rule."""
+        t = group_sizes(model, frame, column, ratio=ratio, minimum=minimum, warn=False)
+        ok = bool(t["ok"].all()) and len(t) >= 2
+        if not ok and pooling is not None:
+            pooled = frame.assign(_pooled=frame[column].map(dict(pooling))).dropna(
+                subset=["_pooled"]
+            )
+            pt = group_sizes(model, pooled, "_pooled", ratio=ratio, minimum=minimum, warn=False)
+            if bool(pt["ok"].all()) and len(pt) >= 2:
+                return pooled, "_pooled", pt, True
+        return frame, column, t, ok
 
-    col = column
-    sizes, ok = sizes_ok(latent.syntax, prepared, col)
-    if not ok and pooling is not None:
-        pooled = prepared.assign(_pooled=prepared[column].map(dict(pooling)))
-        psizes, pok = sizes_ok(latent.syntax, pooled.dropna(subset=["_pooled"]), "_pooled")
-        if pok:
-            prepared, sizes, ok, col = pooled.dropna(subset=["_pooled"]), psizes, True, "_pooled"
+    prepared, col, sizes, ok = design(latent.syntax, prepared)
     tables["sizes"] = sizes
     name = "pooled groups" if col == "_pooled" else "groups"
     if ok:
@@ -163,14 +166,7 @@ def group_comparison(
             propositions=["P3"],
             measurement="composite",
         )
-        cprep = comp.prepare(work)
-        col = column
-        csizes, cok = sizes_ok(comp.syntax, cprep, col)
-        if not cok and pooling is not None:
-            pooled = cprep.assign(_pooled=cprep[column].map(dict(pooling)))
-            psizes, pok = sizes_ok(comp.syntax, pooled.dropna(subset=["_pooled"]), "_pooled")
-            if pok:
-                cprep, csizes, cok, col = pooled.dropna(subset=["_pooled"]), psizes, True, "_pooled"
+        cprep, col, csizes, cok = design(comp.syntax, comp.prepare(work))
         tables["sizes_composite"] = csizes
         if not cok:
             ev = Evidence(
