@@ -82,7 +82,15 @@ def test_group_post_and_check_steps(study):
     assert "p6_indirect" in study.tables and "bootstrap" in t.loc["P6", "test"]
     # P8: the simulator gives the action types different engagement (true IRRs differ)
     assert t.loc["P8", "verdict"] == "supported"
-    for name in ("p8_irr", "regression_main", "regression_vif", "cmv_harman", "cmv_marker_models"):
+    for name in (
+        "p8_irr",
+        "p8_triangulation",
+        "regression_main",
+        "regression_vif",
+        "copula_endogeneity",
+        "cmv_harman",
+        "cmv_marker_models",
+    ):
         assert name in study.tables and len(study.tables[name]), name
     assert any(n.startswith("P4:") for n in study.notes)
     assert t.loc["P4", "kind"] == "difference" and t.loc["P5", "kind"] == "difference"
@@ -123,7 +131,7 @@ def test_report_files(study, tmp_path):
         assert len(back) == len(df), name
     props = pd.read_csv(tmp_path / "out" / "tables" / "propositions.csv")
     assert props["verdict"].tolist() == study.propositions()["verdict"].tolist()
-    for fig in ("proposition_paths", "path_diagram", "p8_irr"):
+    for fig in ("proposition_paths", "path_diagram", "p8_irr", "p4_paths"):
         for ext in ("png", "svg"):
             assert (tmp_path / "out" / "figures" / f"{fig}.{ext}").stat().st_size > 1000
     assert any("report written" in m for m in lines)

@@ -158,16 +158,17 @@ _OPTIONAL_SECTIONS = [
     ),
     (
         "Post-level engagement (P8)",
-        ["p8_irr", "p8_dispersion"],
+        ["p8_irr", "p8_dispersion", "p8_triangulation"],
         "Negative binomial (NB2) model of likes with estimated dispersion, log followers as a "
         "covariate, platform effects and firm-clustered standard errors; incidence-rate ratios "
         "relative to the reference action type.",
     ),
     (
         "Regressions on scale scores",
-        ["regression_main", "regression_b2b", "regression_vif"],
+        ["regression_main", "regression_b2b", "regression_vif", "copula_endogeneity"],
         "OLS of marketing performance on action-type scale scores with controls and sector "
-        "fixed effects (HC3 standard errors), and with B2B interactions.",
+        "fixed effects (HC3 standard errors), with B2B interactions, and the Gaussian-copula "
+        "sensitivity check of the action-type scores (Park & Gupta, 2012).",
     ),
     (
         "Common-method variance",
@@ -254,6 +255,18 @@ def write_report(
     paths = tables.get("proposition_paths")
     if paths is not None and len(paths):
         figures["proposition_paths"] = coefficient_plot(paths, hue="proposition")
+    for key in ("p4_paths", "p5_paths"):
+        gp = tables.get(key)
+        if gp is not None and len(gp) and "group" in gp.columns:
+            figures[key] = coefficient_plot(
+                gp.assign(lo=gp["est"] - 1.959964 * gp["se"], hi=gp["est"] + 1.959964 * gp["se"]),
+                estimate="est",
+                lower="lo",
+                upper="hi",
+                label=("lhs", "rhs"),
+                hue="group",
+            )
+            figures[key].axes[0].set_xlabel("path estimate by group (95% Wald CI)")
     irr = tables.get("p8_irr")
     if irr is not None and len(irr):
         shown = irr[irr["term"] != "Intercept"] if "term" in irr.columns else irr
