@@ -133,3 +133,40 @@ def test_tables_refuse_non_results():
     cfa = sem.fit("ind60 =~ x1 + x2 + x3", load_dataset("political_democracy"))
     with pytest.raises(NrelError, match="no regressions"):
         structural_table(cfa)
+
+
+def test_coefficient_plot_of_ratios_on_a_log_axis():
+    # Incidence-rate ratios: the line of no effect is at 1 and the axis is logarithmic.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nrel_research.report import coefficient_plot
+
+    irr = pd.DataFrame(
+        {"term": ["a", "b"], "irr": [0.8, 1.5], "ci_lower": [0.6, 1.2], "ci_upper": [1.1, 1.9]}
+    )
+    fig = coefficient_plot(
+        irr, estimate="irr", lower="ci_lower", upper="ci_upper", label="term", null=1, logx=True
+    )
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    assert [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() == "--"] == [1]
+    plt.close(fig)
+    fig = coefficient_plot(
+        irr, estimate="irr", lower="ci_lower", upper="ci_upper", label="term", null=None
+    )
+    assert fig.axes[0].get_xscale() == "linear"
+    assert not [line for line in fig.axes[0].get_lines() if line.get_linestyle() == "--"]
+    plt.close(fig)
+    with pytest.raises(NrelError, match="logx=True needs"):
+        coefficient_plot(
+            irr.assign(ci_lower=[-0.1, 1.2]),
+            estimate="irr",
+            lower="ci_lower",
+            upper="ci_upper",
+            label="term",
+            null=1,
+            logx=True,
+        )

@@ -178,3 +178,29 @@ def test_score_test_of_multiple_group_mlr_and_fiml_fits(ref, hs, hs_na, case):
         st = sem.score_test(res)
     assert st.test["x2"].iloc[0] == pytest.approx(want["total"], abs=1e-3)
     np.testing.assert_allclose(st.uni["x2"], want["x2"], atol=1e-3)
+
+
+def test_partial_invariance_ties_go_to_the_first_parameter(ref, hs, monkeypatch):
+    # In the last step of the HS scalar search the score tests of x1~1 and x2~1 are equal
+    # (lavTestScore: 2.832195 for both, differing in the 14th digit). Whatever the rounding
+    # noise (here: x2~1 made larger by 1e-12), the step reports the first in table order.
+    from nrel_research.sem import group_tests
+
+    rstep = ref["search_scalar"]["steps"][-1]
+    x2 = dict(zip(rstep["parameters"], rstep["x2"], strict=True))
+    assert x2["x1~1"] == pytest.approx(x2["x2~1"], rel=1e-10)
+    real = group_tests._parameter_tests
+
+    def noisy(result):
+        t = real(result)
+        t.loc[t["parameter"] == "x2~1", "x2"] *= 1 + 1e-12
+        return t
+
+    monkeypatch.setattr(group_tests, "_parameter_tests", noisy)
+    start = sem.fit(CFA, hs, group="school", group_equal=("loadings", "intercepts"))
+    steps = sem.partial_invariance(start, check_markers=False)
+    assert steps.attrs["group_partial"] == ["x3~1", "x7~1"]
+    last = steps.iloc[-1]
+    assert not last["freed"]
+    assert last["parameter"] == "x1~1"
+    assert last["x2"] == pytest.approx(x2["x1~1"], abs=ATOL)

@@ -16,6 +16,7 @@ from os import PathLike
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
@@ -55,6 +56,8 @@ def coefficient_plot(
     upper: str = "beta_ci_upper",
     label=("lhs", "rhs"),
     hue: str | None = None,
+    null: float | None = 0.0,
+    logx: bool = False,
     ax=None,
 ):
     """Plot estimates with their confidence intervals, one row per path.
@@ -71,6 +74,12 @@ def coefficient_plot(
     hue : str, optional
         A column whose values get separate colours (e.g. ``"proposition"`` or
         ``"group"``); rows sharing a label are drawn side by side.
+    null : float or None, default 0.0
+        The value of no effect, drawn as a dashed vertical line: 0 for coefficients, 1
+        for ratios (incidence-rate or odds ratios); ``None`` draws no line.
+    logx : bool, default False
+        Draw the x axis on a log scale (for ratios, whose intervals are symmetric on the
+        log scale; all values must then be > 0).
     ax : matplotlib.axes.Axes, optional
 
     Returns
@@ -85,6 +94,14 @@ def coefficient_plot(
         raise NrelError(f"coefficient_plot: the table has no column(s) {', '.join(missing)}.")
     if table.empty:
         raise NrelError("coefficient_plot: the table is empty; nothing to plot.")
+    if logx:
+        values = table[[estimate, lower, upper]].to_numpy(dtype=float)
+        if not (values[np.isfinite(values)] > 0).all() or (null is not None and null <= 0):
+            raise NrelError(
+                f"coefficient_plot: logx=True needs {estimate}, {lower} and {upper} (and null) "
+                "> 0; plot ratios (e.g. incidence-rate ratios with null=1), not log "
+                "coefficients, on a log axis."
+            )
     t = table.copy()
     if isinstance(label, str):
         t["_label"] = t[label].astype(str)
@@ -118,7 +135,14 @@ def coefficient_plot(
             markersize=4,
             label=None if level is None else str(level),
         )
-    ax.axvline(0.0, color="0.5", linewidth=0.8, linestyle="--")
+    if null is not None:
+        ax.axvline(float(null), color="0.5", linewidth=0.8, linestyle="--")
+    if logx:
+        ax.set_xscale("log")
+        # plain tick labels (0.7, 1, 1.5, 2) rather than powers of ten
+        ax.xaxis.set_major_locator(mticker.LogLocator(base=10, subs=(1, 1.5, 2, 3, 5, 7)))
+        ax.xaxis.set_major_formatter(mticker.FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(mticker.NullFormatter())
     ax.set_yticks(range(len(labels)))
     ax.set_yticklabels(labels)
     ax.invert_yaxis()

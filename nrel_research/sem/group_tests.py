@@ -198,7 +198,11 @@ def partial_invariance(
         t["p_adjusted"] = t["p_value"] if adjust == "none" else _p_adjust(t["p_value"], adjust)
         t.insert(0, "step", step)
         tests.append(t)
-        best = t.iloc[int(np.argmax(t["x2"].to_numpy()))]
+        # ties (equal up to rounding, e.g. two intercepts of one factor whose release gives
+        # the same fit) go to the first parameter in table order, so the report is stable
+        x2 = t["x2"].to_numpy(dtype=float)
+        top = np.nanmax(x2)
+        best = t.iloc[int(np.flatnonzero(x2 >= top - 1e-8 * max(1.0, abs(top)))[0])]
         fm = current.fit_measures()
         freed = bool(best["p_adjusted"] < alpha) and (max_free is None or len(partial) < max_free)
         steps.append(
