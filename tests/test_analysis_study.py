@@ -186,3 +186,54 @@ def test_cli_report_runs_on_a_survey_export(tmp_path, capsys):
     # a missing file is a clear error, exit status 2
     code = cli.main(["report", "--responses", str(tmp_path / "nope.csv"), "--quiet"])
     assert code == 2 and "nope.csv" in capsys.readouterr().err
+
+
+def test_fit_assessment_and_e7(study):
+    fa = study.tables["fit_assessment"]
+    assert set(fa["model"]) == {"measurement model", "structural model"}
+    fm = study.structural.fit_measures()
+    row = fa.set_index(["model", "measure"]).loc[("structural model", "srmr")]
+    assert row["value"] == pytest.approx(fm["srmr"]) and bool(row["met"]) == (fm["srmr"] <= 0.08)
+    e7 = study.tables["e7_paths"]
+    assert ((e7["lhs"] == "E7") | (e7["rhs"] == "E7")).all() and len(e7)
+    assert any("E7 applies to B2B and mixed firms" in n for n in study.notes)
+
+
+def test_misfit_is_flagged_on_the_misspecified_variant():
+    from nrel_research.analysis import fit_assessment
+    from nrel_research.data import simulate_study
+
+    spec = build_model(
+        actions=["E2"],
+        antecedents=[],
+        outcomes=["customer_relationship_performance", "marketing_performance"],
+    )
+    good = simulate_study(
+        3000,
+        sectors=["G"],
+        market_types=["B2C"],
+        seed=5,
+        discretize=False,
+        careless=False,
+        missing=False,
+        posts=False,
+    )
+    bad = simulate_study(
+        3000,
+        sectors=["G"],
+        market_types=["B2C"],
+        seed=5,
+        discretize=False,
+        careless=False,
+        missing=False,
+        posts=False,
+        misspecified=True,
+    )
+    fits = {
+        name: sem.fit(spec.cfa_syntax, spec.prepare(s.responses))
+        for name, s in (("correct", good), ("misspecified", bad))
+    }
+    fa = fit_assessment(fits).set_index(["model", "measure"])
+    assert fa.loc[("misspecified", "cfi"), "value"] < fa.loc[("correct", "cfi"), "value"]
+    assert fa.xs("correct")["met"].all()
+    assert not fa.xs("misspecified")["met"].all()

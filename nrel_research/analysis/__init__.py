@@ -76,8 +76,10 @@ from .specification import (
     build_model,
 )
 from .study import (
+    FIT_CRITERIA,
     STUDY_STEPS,
     StudyResult,
+    fit_assessment,
     run_study,
 )
 from .validity import (
@@ -94,6 +96,7 @@ from .validity import (
 __all__: list[str] = [
     "DEFAULT_ANTECEDENTS",
     "DEFAULT_OUTCOMES",
+    "FIT_CRITERIA",
     "ISIC_BROAD_GROUPS",
     "MIN_CLUSTERS",
     "NB_MIN_CLUSTERS",
@@ -115,6 +118,7 @@ __all__: list[str] = [
     "build_model",
     "copula_endogeneity",
     "engagement_model",
+    "fit_assessment",
     "free_parameters_per_group",
     "group_comparison",
     "group_sizes",

@@ -109,8 +109,9 @@ class ModelSpec:
     def prepare(self, data: pd.DataFrame, *, data_name: str = "the response data"):
         """Return a copy of ``data`` ready for :func:`nrel_research.sem.fit`.
 
-        Reverse-keyed items are recoded (unless ``data.attrs["nrel_steps"]`` records that
-        this was done, e.g. by :func:`nrel_research.data.clean`) and each composite
+        The model's reverse-keyed items are recoded on the scale's codes (unless
+        ``data.attrs["nrel_steps"]`` records that this was done, e.g. by
+        :func:`nrel_research.data.clean`; other columns are left untouched) and each composite
         construct gets a column named after it: the mean of its answered items (missing
         when none is answered). ``data`` itself is not modified.
 
@@ -120,11 +121,13 @@ class ModelSpec:
             If a column the model needs is absent (named in the message).
         """
         check_columns(data, self.observed, data_name=data_name)
-        work = data
-        if SCORED_STEP not in data.attrs.get("nrel_steps", []):
-            work = reverse_key(data)
-        else:
-            work = data.copy()
+        work = data.copy()
+        rev = list(self.measurement.loc[self.measurement["reverse_keyed"], "indicator"])
+        if rev and SCORED_STEP not in data.attrs.get("nrel_steps", []):
+            # only the model's own reverse-keyed items (other columns are left as they are)
+            recoded = reverse_key(data[rev])
+            work[rev] = recoded[rev]
+            work.attrs["nrel_steps"] = recoded.attrs["nrel_steps"]
         for construct, items in self.composites.items():
             block = work[items].apply(pd.to_numeric, errors="coerce").astype(float)
             work[construct] = block.mean(axis=1, skipna=True)

@@ -46,7 +46,7 @@ from .regression import regress
 from .specification import ModelSpec, build_model
 from .validity import copula_endogeneity, harman_single_factor, marker_technique
 
-__all__ = ["STUDY_STEPS", "StudyResult", "run_study"]
+__all__ = ["FIT_CRITERIA", "STUDY_STEPS", "StudyResult", "fit_assessment", "run_study"]
 
 #: The steps of :func:`run_study`, in order (reported to ``progress``).
 STUDY_STEPS = (
@@ -165,6 +165,73 @@ def _derive_controls(df: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
         with np.errstate(invalid="ignore"):
             out["log_firm_age"] = np.where(age >= 0, np.log1p(age), np.nan)
     return out
+
+
+#: Conventional cut-offs for a good fit (Hu & Bentler, 1999), used to flag misfit; robust
+#: versions of CFI/TLI/RMSEA when the estimator gives them.
+FIT_CRITERIA = (
+    ("cfi", ">=", 0.95),
+    ("tli", ">=", 0.95),
+    ("rmsea", "<=", 0.06),
+    ("srmr", "<=", 0.08),
+)
+
+
+def fit_assessment(results: Mapping[str, sem.SEMResult]) -> pd.DataFrame:
+    """Judge each model's fit against the conventional cut-offs (Hu & Bentler, 1999).
+
+    One row per model and fit measure: ``model, measure, value`` (the robust CFI/TLI/RMSEA under
+    MLR), ``criterion`` and ``met``. The cut-offs are rules of thumb for ML with continuous
+    data; a failed criterion flags the model for inspection (modification indices,
+    residuals), it does not prove misspecification.
+
+    Examples
+    --------
+    >>> from nrel_research import sem
+    >>> from nrel_research.datasets import load_dataset
+    >>> res = sem.fit("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9",
+    ...               load_dataset("holzinger_swineford_1939"))
+    >>> fit_assessment({"HS": res})[["measure", "met"]].values.tolist()
+    [['cfi', False], ['tli', False], ['rmsea', False], ['srmr', True]]
+    """
+    rows = []
+    for name, res in results.items():
+        fm = res.fit_measures()
+        for key, op, cut in FIT_CRITERIA:
+            value = _pick(fm, key) if key != "srmr" else float(fm["srmr"])
+            met = value >= cut if op == ">=" else value <= cut
+            rows.append((name, key, value, f"{key} {op} {cut}", bool(met)))
+    return pd.DataFrame(rows, columns=["model", "measure", "value", "criterion", "met"])
+
+
+def _e7_within_b2b(data, instrument, options, settings, notes) -> dict:
+    """E7 (B2B and mixed firms only): its P2 and P3 paths in those firms."""
+    from ..data import score
+
+    try:
+        labels = score(data, instrument, reverse=False)["market_type"].astype("string")
+    except NrelError:
+        return {}
+    sub = data[labels.isin(["B2B", "both"]).to_numpy()]
+    keep = {k: v for k, v in options.items() if k not in ("actions", "market_type")}
+    keep["outcomes"] = [o for o in keep.get("outcomes", []) if o != "strategy_action_alignment"]
+    if not keep["outcomes"] or len(sub) < 50:
+        return {}
+    try:
+        spec7 = build_model(actions=["E7"], market_type="both", **keep)
+        res = _fit(
+            spec7.syntax, spec7.prepare(sub), settings, "E7 model (B2B and mixed firms)", notes
+        )
+    except NrelError as exc:
+        notes.append(f"E7 (B2B and mixed firms): not estimated ({exc}).")
+        return {}
+    est = res.estimates()
+    paths = est[(est["op"] == "~") & ((est["lhs"] == "E7") | (est["rhs"] == "E7"))]
+    notes.append(
+        f"E7 applies to B2B and mixed firms only: its paths are estimated in those {len(sub)} "
+        "firms (table e7_paths), outside the pooled propositions tests."
+    )
+    return {"e7_paths": paths.reset_index(drop=True)}
 
 
 def _group_labels(data: pd.DataFrame, instrument) -> dict | None:
@@ -441,9 +508,23 @@ def run_study(
 
     t0 = step("structural")
     structural = _fit(spec.syntax, prepared, settings, "structural model", notes)
+    extra_tables: dict[str, pd.DataFrame] = {}
+    fit_check = fit_assessment({"measurement model": measurement, "structural model": structural})
+    extra_tables["fit_assessment"] = fit_check
+    for model_name, g in fit_check.groupby("model", sort=False):
+        failed = g[~g["met"]]
+        if len(failed):
+            notes.append(
+                f"Misfit flagged for the {model_name}: "
+                + "; ".join(
+                    f"{r.index} = {r.value:.3f} ({r.criterion})" for r in failed.itertuples()
+                )
+                + ". Inspect the modification indices and residuals before interpreting paths."
+            )
+    if "market_type" in data.columns and "E7" not in spec.roles["actions"]:
+        extra_tables.update(_e7_within_b2b(data, instrument, options, settings, notes))
     timings["structural"] = time.perf_counter() - t0
 
-    extra_tables: dict[str, pd.DataFrame] = {}
     group_evidence: list[Evidence] = []
     t0 = step("mediation")
     med_actions = [a for a in spec.roles["actions"] if a in SHARED_ACTIONS]

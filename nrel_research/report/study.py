@@ -372,6 +372,14 @@ def write_report(
         _table_html(tables["early_late"], formatted=False),
         "<h2>3. Measurement model</h2>",
         _table_html(tables["fit"].reset_index(names="model")),
+        *(
+            [
+                "<h3>Fit assessment (Hu &amp; Bentler, 1999, cut-offs as flags)</h3>",
+                _table_html(tables["fit_assessment"]),
+            ]
+            if "fit_assessment" in tables
+            else []
+        ),
         "<h3>Loadings, reliability and convergent validity</h3>",
         _table_html(tables["measurement"]),
         "<h3>Discriminant validity (HTMT)</h3>",
@@ -381,6 +389,11 @@ def write_report(
         f"chi-square({int(fm['df'])}) = {fm['chisq']:.2f}; SRMR = {fm['srmr']:.3f}.</p>",
         _table_html(tables["structural"]),
         fig_html["path_diagram"],
+        *(
+            ["<h3>E7 within B2B and mixed firms</h3>", _table_html(tables["e7_paths"])]
+            if "e7_paths" in tables
+            else []
+        ),
     ]
     section = 5
     for title, names, intro in _OPTIONAL_SECTIONS:
