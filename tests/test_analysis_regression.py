@@ -637,6 +637,8 @@ def test_public_names_and_summary(first):
     assert "HC3" in text
     assert "E1:C(market_type)[T.B2C]" in text
     assert "<table" in res.summary()._repr_html_()
+    # the plain-text display (consoles, text exports of notebooks) is the summary, as SEMSummary
+    assert repr(res.summary()) == text
     assert list(res.coefficients().columns) == [
         "term",
         "estimate",

@@ -584,6 +584,9 @@ class RegressionSummary:
     def __str__(self) -> str:
         return self.as_text()
 
+    def __repr__(self) -> str:
+        return self.as_text()
+
     def _repr_html_(self) -> str:
         return self.as_html()
 
