@@ -49,7 +49,7 @@ replications (``recovery_study_power_reps.csv``). The committed full run::
 
     python benchmarks/recovery_study.py --part recovery --reps 200 --mlr-every 10
     python benchmarks/recovery_study.py --part power --power-reps 200
-    python benchmarks/recovery_study.py --part misspec --misspec-reps 20
+    python benchmarks/recovery_study.py --part misspec --misspec-reps 50
  The
 tests in ``tests/test_recovery_study.py`` check the committed files against the issue's
 criteria and recompute a few replications from their seeds. Not part of ``make test``.
