@@ -255,3 +255,24 @@ def test_fiml_refuses_an_unobserved_variable(hs_missing):
     d["x5"] = np.nan
     with pytest.raises(DataError, match="'x5' has 0 observed"):
         _fit(OLD["model_hs"], d, missing="fiml")
+
+
+@pytest.mark.parametrize("estimator", ["ML", "MLR"])
+def test_saturated_model_with_fiml(estimator):
+    # lavaan 0.6.14, cfa("visual =~ x1 + x2 + x3", hs_missing, missing = "ml"[, estimator =
+    # "MLR"]): chisq 0, df 0, cfi = tli = 1, rmsea 0, and the robust/scaled versions 1, 1, 0
+    # (scaled chi-square 0). This fit used to fail with a ZeroDivisionError.
+    from nrel_research.datasets import load_dataset
+
+    res = sem.fit(
+        "visual =~ x1 + x2 + x3",
+        load_dataset("holzinger_swineford_1939_missing"),
+        missing="fiml",
+        estimator=estimator,
+    )
+    fm = res.fit_measures()
+    assert fm["df"] == 0 and abs(fm["chisq"]) < 1e-6
+    assert fm["cfi"] == 1 and fm["tli"] == 1 and fm["rmsea"] == 0
+    assert fm["cfi_robust"] == 1 and fm["tli_robust"] == 1 and fm["rmsea_robust"] == 0
+    if estimator == "MLR":
+        assert fm["chisq_scaled"] == 0 and fm["cfi_scaled"] == 1

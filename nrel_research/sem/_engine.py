@@ -326,7 +326,7 @@ def robust_measures(
         c, c0 = out["chisq_scaling_factor"], out["baseline_chisq_scaling_factor"]
         x20, df0 = baseline.chisq, baseline.df
     else:
-        return out
+        return _saturated(out, df)
     lo, hi = robust_rmsea_ci(x2s, df, ntot, c, n_groups=ng)
     out.update(
         cfi_robust=robust_cfi(x2, df, x20, df0, c, c0),
@@ -336,6 +336,25 @@ def robust_measures(
         rmsea_ci_upper_robust=hi,
         rmsea_pvalue_robust=robust_rmsea_pvalue(x2s, df, ntot, c, n_groups=ng),
     )
+    return _saturated(out, df)
+
+
+def _saturated(out: dict, df) -> dict:
+    """Report a saturated model's (df = 0) scaled and robust indices as lavaan does.
+
+    A saturated model fits perfectly: lavaan 0.6.14 reports a scaled chi-square of 0, the
+    scaled/robust CFI and TLI as 1 and RMSEA as 0 (checked on a one-factor, three-indicator
+    FIML model).
+    """
+    if df != 0:
+        return out
+    for key in list(out):
+        if key == "chisq_scaled":
+            out[key] = 0.0
+        elif key.startswith(("cfi_", "tli_")) and key.endswith(("_scaled", "_robust")):
+            out[key] = 1.0
+        elif key in ("rmsea_scaled", "rmsea_robust"):
+            out[key] = 0.0
     return out
 
 

@@ -683,7 +683,9 @@ def fiml_corrected(
         ml_chisq(hm, hs, m, s, pt.n_obs)
         for pt, hm, hs, m, s in zip(pats, h1m, h1s, mus, sigmas, strict=True)
     )
-    c3 = k_of(np.vstack(deltas)) / df
+    # a saturated model (df = 0) has no test to correct: lavaan reports chisq 0 and the
+    # robust indices of a perfect fit
+    c3 = k_of(np.vstack(deltas)) / df if df > 0 else float("nan")
     xx3_null = 0.0
     for pt, hm, hs in zip(pats, h1m, h1s, strict=True):
         mu_b, sigma_b = independence_moments(pt)
@@ -694,7 +696,7 @@ def fiml_corrected(
         xx3=xx3,
         df3=int(df),
         c_hat3=c3,
-        xx3_scaled=xx3 / c3,
+        xx3_scaled=xx3 / c3 if df > 0 else 0.0,
         xx3_null=xx3_null,
         df3_null=df_null,
         c_hat3_null=c3_null,
