@@ -237,3 +237,18 @@ def test_misfit_is_flagged_on_the_misspecified_variant():
     assert fa.loc[("misspecified", "cfi"), "value"] < fa.loc[("correct", "cfi"), "value"]
     assert fa.xs("correct")["met"].all()
     assert not fa.xs("misspecified")["met"].all()
+    # the local check points at one of the two omissions of the misspecified population
+    # (crp_1 cross-loading on marketing performance, mp_5 ~~ mp_6)
+    top = fa.loc[("misspecified", "max_mi")]
+    assert not top["met"]
+    assert (
+        top["detail"]
+        in (
+            "marketing_performance =~ crp_1",
+            "mp_5 ~~ mp_6",
+            "customer_relationship_performance =~ mp_5",
+            "customer_relationship_performance =~ mp_6",
+        )
+        or "mp_5" in top["detail"]
+        or "crp_1" in top["detail"]
+    )

@@ -177,13 +177,23 @@ FIT_CRITERIA = (
 )
 
 
-def fit_assessment(results: Mapping[str, sem.SEMResult]) -> pd.DataFrame:
-    """Judge each model's fit against the conventional cut-offs (Hu & Bentler, 1999).
+def fit_assessment(results: Mapping[str, sem.SEMResult], *, alpha: float = 0.05) -> pd.DataFrame:
+    """Judge each model's global and local fit; failed rows flag the model for inspection.
 
-    One row per model and fit measure: ``model, measure, value`` (the robust CFI/TLI/RMSEA under
-    MLR), ``criterion`` and ``met``. The cut-offs are rules of thumb for ML with continuous
-    data; a failed criterion flags the model for inspection (modification indices,
-    residuals), it does not prove misspecification.
+    Global fit: the conventional cut-offs of Hu & Bentler (1999) for CFI, TLI, RMSEA (robust
+    versions under MLR) and SRMR. Local fit (fits with modification indices, i.e. ML with
+    complete data): the largest modification index against the chi-square(1) critical value
+    Bonferroni-adjusted for the number of fixed parameters tested (``alpha`` / k) -- a
+    misspecification can be local (an omitted cross-loading or error covariance) and leave
+    the global indices within their cut-offs (Saris et al., 2009). The
+    cut-offs are rules of thumb for ML with continuous data: a flag calls for inspection,
+    it does not prove misspecification.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model and check: ``model, measure, value, criterion, met, detail``
+        (``detail`` names the parameter with the largest modification index).
 
     Examples
     --------
@@ -191,17 +201,40 @@ def fit_assessment(results: Mapping[str, sem.SEMResult]) -> pd.DataFrame:
     >>> from nrel_research.datasets import load_dataset
     >>> res = sem.fit("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; speed =~ x7 + x8 + x9",
     ...               load_dataset("holzinger_swineford_1939"))
-    >>> fit_assessment({"HS": res})[["measure", "met"]].values.tolist()
-    [['cfi', False], ['tli', False], ['rmsea', False], ['srmr', True]]
+    >>> fa = fit_assessment({"HS": res}).set_index("measure")
+    >>> fa["met"].to_dict()
+    {'cfi': False, 'tli': False, 'rmsea': False, 'srmr': True, 'max_mi': False}
+    >>> fa.loc["max_mi", "detail"]
+    'visual =~ x9'
     """
+    from scipy import stats as _stats
+
     rows = []
     for name, res in results.items():
         fm = res.fit_measures()
         for key, op, cut in FIT_CRITERIA:
             value = _pick(fm, key) if key != "srmr" else float(fm["srmr"])
             met = value >= cut if op == ">=" else value <= cut
-            rows.append((name, key, value, f"{key} {op} {cut}", bool(met)))
-    return pd.DataFrame(rows, columns=["model", "measure", "value", "criterion", "met"])
+            rows.append((name, key, value, f"{key} {op} {cut}", bool(met), ""))
+        try:
+            mi = res.modification_indices(sort=True)
+        except NrelError:
+            continue  # not available for this estimator / missing-data treatment
+        if len(mi):
+            k = len(mi)
+            crit = float(_stats.chi2.isf(alpha / k, 1))
+            top = mi.iloc[0]
+            rows.append(
+                (
+                    name,
+                    "max_mi",
+                    float(top["mi"]),
+                    f"max_mi <= {crit:.2f} (chi-square(1), alpha {alpha:g} / {k})",
+                    bool(top["mi"] <= crit),
+                    f"{top['lhs']} {top['op']} {top['rhs']}",
+                )
+            )
+    return pd.DataFrame(rows, columns=["model", "measure", "value", "criterion", "met", "detail"])
 
 
 def _e7_within_b2b(data, instrument, options, settings, notes) -> dict:
