@@ -252,3 +252,27 @@ def test_misfit_is_flagged_on_the_misspecified_variant():
         or "mp_5" in top["detail"]
         or "crp_1" in top["detail"]
     )
+
+
+def test_report_flags_the_misspecified_variant():
+    from nrel_research.data import simulate_study
+
+    opts = {
+        "outcomes": ["customer_relationship_performance", "marketing_performance"],
+        "controls": (),
+        "model_options": {"actions": ["E2", "E6"], "antecedents": []},
+        "n_boot": 50,
+    }
+    flagged = {}
+    for misspecified in (False, True):
+        sim = simulate_study(600, seed=7, misspecified=misspecified, posts=False)
+        study = run_study(sim.responses, **opts)
+        fa = study.tables["fit_assessment"]
+        local = fa[fa["measure"] == "max_mi"].iloc[0]
+        flagged[misspecified] = (bool(local["met"]), local["detail"])
+        assert any(n.startswith("Misfit flagged") for n in study.notes) == (not local["met"]) or (
+            not fa["met"].all()
+        )
+    assert flagged[False][0], flagged  # the correct model passes the local check
+    assert not flagged[True][0], flagged  # the misspecified one is flagged ...
+    assert "mp_5" in flagged[True][1] or "crp_1" in flagged[True][1]  # ... at an omission

@@ -543,6 +543,19 @@ def run_study(
     structural = _fit(spec.syntax, prepared, settings, "structural model", notes)
     extra_tables: dict[str, pd.DataFrame] = {}
     fit_check = fit_assessment({"measurement model": measurement, "structural model": structural})
+    if estimator != "ML" or missing != "listwise":
+        # modification indices need ML with complete data: the local-fit check uses an ML
+        # refit of the measurement model on the complete cases (a diagnostic only)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                diag = sem.fit(spec.cfa_syntax, prepared, estimator="ML", missing="listwise")
+            local = fit_assessment({"measurement model (ML, complete cases)": diag})
+            fit_check = pd.concat(
+                [fit_check, local[local["measure"] == "max_mi"]], ignore_index=True
+            )
+        except NrelError as exc:
+            notes.append(f"Local fit (modification indices): not computed ({exc}).")
     extra_tables["fit_assessment"] = fit_check
     for model_name, g in fit_check.groupby("model", sort=False):
         failed = g[~g["met"]]
