@@ -190,7 +190,12 @@ def test_cli_report_runs_on_a_survey_export(tmp_path, capsys):
 
 def test_fit_assessment_and_e7(study):
     fa = study.tables["fit_assessment"]
-    assert set(fa["model"]) == {"measurement model", "structural model"}
+    assert set(fa["model"]) == {
+        "measurement model",
+        "structural model",
+        "measurement model (ML, complete cases)",  # the local check under FIML
+    }
+    assert set(fa.loc[fa["model"].str.contains("complete"), "measure"]) == {"max_mi"}
     fm = study.structural.fit_measures()
     row = fa.set_index(["model", "measure"]).loc[("structural model", "srmr")]
     assert row["value"] == pytest.approx(fm["srmr"]) and bool(row["met"]) == (fm["srmr"] <= 0.08)
