@@ -16,11 +16,7 @@ Not part of `make test`.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _lavaan import lavaan_version, time_lavaan
 
 from nrel_research import sem
 from nrel_research.datasets import dataset_path
@@ -101,33 +98,13 @@ cat(jsonlite::toJSON(out, digits = NA, auto_unbox = TRUE))
 """
 
 
-def time_lavaan(specs):
-    with tempfile.TemporaryDirectory() as tmp:
-        spec = Path(tmp) / "spec.json"
-        spec.write_text(json.dumps({"cases": specs}), encoding="utf-8")
-        script = Path(tmp) / "bench.R"
-        script.write_text(R_TEMPLATE % spec.as_posix(), encoding="utf-8")
-        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        out = subprocess.run(["Rscript", str(script)], capture_output=True, text=True, env=env)
-        if out.returncode != 0:
-            raise RuntimeError(f"the lavaan timing script failed:\n{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=5, help="sequences per data set")
     args = ap.parse_args(argv)
-    if shutil.which("Rscript") is None:
-        print("benchmark skipped: Rscript (R with lavaan) is not on PATH")
-        return 0
-    check = subprocess.run(
-        ["Rscript", "-e", "cat(as.character(packageVersion('lavaan')))"],
-        capture_output=True,
-        text=True,
-    )
-    if check.returncode != 0:
-        print("benchmark skipped: the R package lavaan is not installed")
+    version, why = lavaan_version()
+    if why:
+        print(f"benchmark skipped: {why}")
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         big_csv = Path(tmp) / "invariance_2500x25.csv"
@@ -151,8 +128,8 @@ def main(argv=None):
                     "levels": list(LEVELS.values()),
                 }
             )
-        lav = time_lavaan(specs)
-    print(f"lavaan {check.stdout.strip()}, single-threaded BLAS, median of {args.reps} sequences")
+        lav = time_lavaan(R_TEMPLATE, specs)
+    print(f"lavaan {version}, single-threaded BLAS, median of {args.reps} sequences")
     print("4-level invariance sequence (configural, metric, scalar, strict) incl. LRTs")
     head = f"{'data set':34s} {'ours (s)':>10s} {'lavaan (s)':>11s} {'ratio':>7s}"
     print(f"{head} {'max|dchisq|':>12s}")

@@ -13,18 +13,14 @@ Not part of `make test`.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
 import pandas as pd
+from _lavaan import lavaan_version, time_lavaan
 
 from nrel_research import sem
 from nrel_research.datasets import dataset_path
@@ -110,19 +106,6 @@ cat(jsonlite::toJSON(unlist(out), digits = NA))
 """
 
 
-def time_lavaan(specs):
-    with tempfile.TemporaryDirectory() as tmp:
-        spec = Path(tmp) / "spec.json"
-        spec.write_text(json.dumps({"cases": specs}), encoding="utf-8")
-        script = Path(tmp) / "bench.R"
-        script.write_text(R_TEMPLATE % spec.as_posix(), encoding="utf-8")
-        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        out = subprocess.run(["Rscript", str(script)], capture_output=True, text=True, env=env)
-        if out.returncode != 0:
-            raise RuntimeError(f"the lavaan timing script failed:\n{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=20, help="fits per case (bootstrap: 3)")
@@ -133,16 +116,9 @@ def main(argv=None):
         help="comma-separated texts: run only the cases whose name contains one (e.g. FIML,MLR)",
     )
     args = ap.parse_args(argv)
-    if shutil.which("Rscript") is None:
-        print("benchmark skipped: Rscript (R with lavaan) is not on PATH")
-        return 0
-    check = subprocess.run(
-        ["Rscript", "-e", "cat(as.character(packageVersion('lavaan')))"],
-        capture_output=True,
-        text=True,
-    )
-    if check.returncode != 0:
-        print("benchmark skipped: the R package lavaan is not installed")
+    version, why = lavaan_version()
+    if why:
+        print(f"benchmark skipped: {why}")
         return 0
     rows, specs = [], []
     for name, fun, model, csv, kwargs in cases(args.bootstrap):
@@ -159,8 +135,8 @@ def main(argv=None):
             spec["estimator"] = kwargs["estimator"]
         specs.append(spec)
         rows.append((name, time_ours(model, csv, kwargs, reps)))
-    lav = time_lavaan(specs)
-    print(f"lavaan {check.stdout.strip()}, single-threaded BLAS, median of repeated fits")
+    lav = time_lavaan(R_TEMPLATE, specs)
+    print(f"lavaan {version}, single-threaded BLAS, median of repeated fits")
     print(f"{'case':34s} {'ours (s)':>10s} {'lavaan (s)':>11s} {'ratio':>7s}")
     for (name, ours), theirs in zip(rows, lav, strict=True):
         print(f"{name:34s} {ours:10.4f} {theirs:11.4f} {ours / theirs:7.2f}")
