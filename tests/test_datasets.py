@@ -36,3 +36,20 @@ def test_holzinger_swineford_content():
 def test_unknown_dataset():
     with pytest.raises(NrelError, match="name='iris' is not valid; use one of"):
         datasets.load_dataset("iris")
+
+
+def test_holzinger_swineford_ordinal_follows_the_documented_quintile_rule():
+    # tests/reference/ordinal_data.R: breaks = quantile(x, 0:5/5) (type 7 = numpy "linear"),
+    # cut(include.lowest = TRUE, right = TRUE): re-derived here from the continuous data.
+    import numpy as np
+    import pandas as pd
+
+    hs = datasets.load_dataset("holzinger_swineford_1939")
+    cat = datasets.load_dataset("holzinger_swineford_1939_ordinal")
+    for v in [f"x{i}" for i in range(1, 10)]:
+        breaks = np.quantile(hs[v], np.linspace(0, 1, 6), method="linear")
+        want = pd.cut(hs[v], breaks, include_lowest=True, right=True, labels=False) + 1
+        assert (cat[v].to_numpy() == want.to_numpy()).all(), v
+        assert sorted(cat[v].unique()) == [1, 2, 3, 4, 5]
+    others = [c for c in hs.columns if not c.startswith("x")]
+    pd.testing.assert_frame_equal(cat[others], hs[others])

@@ -8,7 +8,8 @@ Examples
 --------
 >>> from nrel_research import datasets
 >>> datasets.list_datasets()["name"].tolist()
-['holzinger_swineford_1939', 'political_democracy', 'holzinger_swineford_1939_missing']
+['holzinger_swineford_1939', 'political_democracy', 'holzinger_swineford_1939_missing',
+ 'holzinger_swineford_1939_ordinal']
 >>> datasets.load_dataset("political_democracy").shape
 (75, 11)
 """
