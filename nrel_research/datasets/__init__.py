@@ -7,7 +7,7 @@ read these same CSV files.
 Examples
 --------
 >>> from nrel_research import datasets
->>> datasets.list_datasets()["name"].tolist()
+>>> datasets.list_datasets()["name"].tolist()  # doctest: +NORMALIZE_WHITESPACE
 ['holzinger_swineford_1939', 'political_democracy', 'holzinger_swineford_1939_missing',
  'holzinger_swineford_1939_ordinal']
 >>> datasets.load_dataset("political_democracy").shape
