@@ -186,7 +186,7 @@ def test_pairwise_counts_every_row_with_an_observed_value(ref, case_data):
     np.testing.assert_array_equal(res.stats.n_pairs, both.T.astype(int) @ both.astype(int))
     listwise = sem.polychoric(df)
     assert listwise.nobs == int(df.notna().all(axis=1).sum()) < 800
-    # an all-missing row is dropped under pairwise deletion
+    # an all-missing row is dropped under pairwise deletion (lavaan too: nobs stays 800)
     extra = pd.concat([df, pd.DataFrame([[np.nan] * 8], columns=YS)], ignore_index=True)
     assert sem.polychoric(extra, missing="pairwise").nobs == 800
 
@@ -284,6 +284,13 @@ def test_too_many_categories_are_refused():
         sem.polychoric(df)
     with pytest.raises(DataError, match="non-integer"):
         sem.polychoric(hs, ["x1", "x2"])  # continuous scores declared ordered
+
+
+def test_many_categories_warn_like_lavaan():
+    df = pd.DataFrame({"a": np.arange(300) % 15 + 1, "b": np.arange(300) % 4 + 1})
+    with pytest.warns(DataQualityWarning, match=r"'a' has 15 categories \(more than 12"):
+        res = sem.polychoric(df)
+    assert res.stats.ncat.tolist() == [15, 4]
 
 
 def test_text_values_are_refused(case_data):

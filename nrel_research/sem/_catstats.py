@@ -45,7 +45,11 @@ from ._blas import single_threaded_blas
 __all__ = ["MAX_CATEGORIES", "CategoricalStats", "bvn_cdf", "categorical_stats"]
 
 MAX_CATEGORIES = 20
-"""More distinct values than this in an ordered column is refused (treat it as continuous)."""
+"""More distinct values than this in an ordered column is refused (treat it as continuous).
+
+lavaan accepts any number of levels and warns above 12; we warn above 12 too and refuse above
+20, where the probit thresholds of sparse categories are unstable and the variable is better
+treated as continuous."""
 
 _SQRT_EPS = np.sqrt(np.finfo(float).eps)
 _EPS = np.finfo(float).eps
@@ -332,6 +336,13 @@ def _code_ordered(
             f"{where}: ordered column '{name}' has {levels.size} distinct values (more than "
             f"{MAX_CATEGORIES}); with this many categories treat it as continuous (leave it out "
             "of `ordered`), or recode it into fewer categories."
+        )
+    if levels.size > 12:
+        warnings.warn(
+            f"{where}: ordered column '{name}' has {levels.size} categories (more than 12, "
+            "lavaan warns too); consider treating it as continuous.",
+            DataQualityWarning,
+            stacklevel=5,
         )
     out = np.full(col.shape, np.nan)
     out[obs] = codes
