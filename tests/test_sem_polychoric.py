@@ -336,3 +336,44 @@ def test_near_perfect_correlation_warns(case_data):
     with pytest.warns(DataQualityWarning, match="'x1b'.*nearly"):
         res = sem.polychoric(df)
     assert res.cor.loc["x1", "x1b"] == pytest.approx(0.999)
+
+
+def test_polychoric_estimates_maximise_the_two_step_likelihood(case_data):
+    """Independent of lavaan: each estimate maximises sum(freq * log(pi(rho))) given the
+    thresholds (checked with scipy's bounded scalar minimiser on the same table)."""
+    from scipy import optimize
+
+    df = case_data["skewed_A"]
+    st = sem.polychoric(df).stats
+    for a, b in [("y1", "y2"), ("y3", "y7"), ("y5", "y8")]:
+        i, j = st.names.index(a), st.names.index(b)
+        tab = pd.crosstab(df[a], df[b]).to_numpy(float)
+        ta = np.concatenate([[-np.inf], st.th[st.th_idx == i + 1], [np.inf]])
+        tb = np.concatenate([[-np.inf], st.th[st.th_idx == j + 1], [np.inf]])
+
+        def negll(r, ta=ta, tb=tb, tab=tab):
+            big = bvn_cdf(ta[:, None], tb[None, :], r)
+            pi = big[1:, 1:] - big[1:, :-1] - big[:-1, 1:] + big[:-1, :-1]
+            return -np.sum(tab * np.log(pi))
+
+        opt = optimize.minimize_scalar(
+            negll, bounds=(-0.99, 0.99), method="bounded", options={"xatol": 1e-10}
+        )
+        assert st.cor[i, j] == pytest.approx(opt.x, abs=1e-7)
+
+
+def test_two_empty_cells_in_a_2x2_table_give_plus_or_minus_one():
+    """lavaan: 'two empty cells in 2x2 table' -> rho = 1 if the first cell is filled, else -1."""
+    a = np.array([1] * 40 + [2] * 60)
+    df = pd.DataFrame({"a": a, "b": a, "c": 3 - a, "d": np.tile([1, 2], 50)})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = sem.polychoric(df)
+    messages = [str(w.message) for w in caught]
+    assert all(issubclass(w.category, DataQualityWarning) for w in caught), messages
+    assert sum("two empty cells" in m for m in messages) == 3  # a-b, a-c, b-c
+    assert any("'a' x 'c'" in m and "-1" in m for m in messages)
+    assert sum("(nearly) 1.0" in m for m in messages) >= 2
+    assert np.isfinite(res.stats.gamma).all()
+    assert res.cor.loc["a", "b"] == 1.0
+    assert res.cor.loc["a", "c"] == -1.0
