@@ -377,3 +377,13 @@ def test_two_empty_cells_in_a_2x2_table_give_plus_or_minus_one():
     assert np.isfinite(res.stats.gamma).all()
     assert res.cor.loc["a", "b"] == 1.0
     assert res.cor.loc["a", "c"] == -1.0
+
+
+def test_codes_need_not_start_at_one(case_data):
+    """Categories are the sorted observed values: -2..2 or 0..4 give the same statistics."""
+    df = case_data["hs_ordinal"]
+    a = sem.polychoric(df).stats
+    b = sem.polychoric(df - 3).stats
+    np.testing.assert_array_equal(a.wls_obs, b.wls_obs)
+    np.testing.assert_array_equal(a.gamma, b.gamma)
+    np.testing.assert_array_equal(b.levels[0], [-2, -1, 0, 1, 2])
