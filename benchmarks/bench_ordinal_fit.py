@@ -37,7 +37,7 @@ R_TEMPLATE = r"""
 suppressPackageStartupMessages({library(lavaan); library(jsonlite)})
 spec <- fromJSON("%s")$cases
 dat <- read.csv(spec$data)
-reps <- as.integer(spec$repeat)
+reps <- as.integer(spec$reps)
 times <- numeric(reps)
 for (i in seq_len(reps)) {
   times[i] <- system.time(fit <- cfa(spec$model, data = dat, ordered = TRUE))[["elapsed"]]
@@ -102,7 +102,7 @@ def main():
             data.to_csv(path, index=False)
             lav = time_lavaan(
                 R_TEMPLATE,
-                {"data": path.as_posix(), "model": model, "repeat": args.repeat},
+                {"data": path.as_posix(), "model": model, "reps": args.repeat},
             )
         ratio = ours / lav["seconds"]
         d_est = float(np.max(np.abs(est["est"].to_numpy() - np.array(lav["est"]))))

@@ -41,6 +41,7 @@ ESTIMATOR = {
     "hs_mixed_wlsmv": "WLSMV",
     "hs_mixed_theta": "WLSMV",
     "hs_sem_wlsmv": "WLSMV",
+    "hs_stdlv_wlsmv": "WLSMV",
     "sk_wlsmv": "WLSMV",
     "sk_theta_wlsmv": "WLSMV",
     "sk_groups_wlsmv": "WLSMV",
@@ -66,6 +67,7 @@ def _partable(name):
         ordered=nth,
         ngroups=int(ref["group"].max()),
         parameterization="theta" if "theta" in name else "delta",
+        std_lv="stdlv" in name,
     )
 
 
@@ -232,6 +234,10 @@ def test_fit_measures_match_lavaan(name):
     if "chisq_shift_parameters" in fm.index:
         back = fm["chisq"] / fm["chisq_scaling_factor"] + fm["chisq_shift_parameters"]
         assert back == pytest.approx(fm["chisq_scaled"], rel=1e-12)
+        want = CASES[name]["shift_parameter"]  # lavInspect(fit, "test"), summed over groups
+        assert fm["chisq_shift_parameters"] == pytest.approx(want, abs=1e-4)
+    else:
+        assert CASES[name]["shift_parameter"] is None
 
 
 def test_dwls_standard_errors_differ_from_robust():
@@ -319,6 +325,7 @@ END_TO_END = {
     "hs_delta_ulsmv": (HS, {"ordered": True, "estimator": "ULSMV"}),
     "hs_mixed_wlsmv": (HS, {"ordered": [f"x{i}" for i in range(1, 9)]}),
     "hs_sem_wlsmv": (HS_SEM, {"ordered": True}),
+    "hs_stdlv_wlsmv": (HS, {"ordered": True, "std_lv": True}),
     "sk_wlsmv": (SK, {"ordered": True}),
     "sk_groups_wlsmv": (SK, {"ordered": True, "group": "group"}),
     "sk_groups_theta": (SK, {"ordered": True, "group": "group", "parameterization": "theta"}),
@@ -423,3 +430,29 @@ def test_jacobian_with_free_scales_means_and_residuals(parameterization):
         )
     np.testing.assert_allclose(jac, num, atol=1e-7)
     assert np.abs(jac).sum(axis=0).min() > 0  # every free parameter moves the implied vector
+
+
+def test_negative_residual_variance_under_delta_is_improper():
+    """A loading that makes R^2 > 1 gives a negative 1 - R^2: a Heywood case, as lavaan."""
+    from nrel_research.sem.api import improper_messages
+
+    model = OrdinalModel(_partable("hs_delta_wlsmv"))
+    theta = _theta_at_lavaan("hs_delta_wlsmv", model)
+    assert improper_messages(model, theta) == []
+    t = model.table
+    r = t.index[(t["lhs"] == "visual") & (t["rhs"] == "x2")][0]
+    theta[model.free[r] - 1] = 1.5  # x2's R^2 = 1.5^2 * var(visual) > 1
+    msgs = improper_messages(model, theta)
+    assert any("negative" in m and "x2" in m for m in msgs)
+    vals = model.row_values(theta)
+    r_var = t.index[(t["lhs"] == "x2") & (t["op"] == "~~") & (t["rhs"] == "x2")][0]
+    assert vals[r_var] < 0
+
+
+def test_multiple_group_summary_and_repr():
+    res = _result("sk_groups_wlsmv")
+    text = res.summary().as_text()
+    assert "Group A" in text and "Group B" in text and "Thresholds" in text
+    assert "WLSMV" in repr(res)
+    est = res.estimates()
+    assert set(est["group"].dropna()) == {"A", "B"}
