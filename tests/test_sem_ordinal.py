@@ -23,6 +23,7 @@ from nrel_research.sem import fit
 from nrel_research.sem._categorical import (
     OrdinalModel,
     ordinal_result,
+    wls_matrices,
 )
 from nrel_research.sem.syntax import parse_model
 
@@ -456,3 +457,37 @@ def test_multiple_group_summary_and_repr():
     assert "WLSMV" in repr(res)
     est = res.estimates()
     assert set(est["group"].dropna()) == {"A", "B"}
+
+
+def test_wls_matrices_reproduce_the_scaling_factor():
+    from nrel_research.sem._categorical import _ugamma_traces
+
+    res = _result("sk_groups_wlsmv")
+    m = wls_matrices(res)
+    tr1, tr2 = _ugamma_traces(m["delta"], m["w"], m["gamma"], m["fg"], m["e_inv"])
+    fm = res.fit_measures()
+    df = fm["df"]
+    assert np.sqrt(tr2 / df) == pytest.approx(fm["chisq_scaling_factor"])
+    a = np.sqrt(df / tr2)
+    assert df - a * tr1 == pytest.approx(fm["chisq_shift_parameters"])
+    assert len(m["delta"]) == 2 and m["fg"].sum() == pytest.approx(1.0)
+
+
+def test_fit_refuses_bad_ordered_columns():
+    data = _data("sk_wlsmv")
+    one = data.assign(y1=3)
+    with pytest.raises(DataError, match="y1"):
+        fit(SK, one, ordered=True)
+    frac = data.assign(y2=data["y2"] + 0.5 * (data.index == 4))
+    with pytest.raises(DataError, match="y2"):
+        fit(SK, frac, ordered=True)
+
+
+def test_fit_group_label_selects_and_orders_groups():
+    data = _data("sk_groups_wlsmv")
+    res = fit(SK, data, ordered=True, group="group", group_label=["B", "A"])
+    assert res.group_labels == ["B", "A"]
+    ref = fit(SK, data, ordered=True, group="group")
+    fm, fm_ref = res.fit_measures(), ref.fit_measures()
+    assert fm["chisq"] == pytest.approx(fm_ref["chisq"], rel=1e-8)
+    assert fm["chisq_scaled"] == pytest.approx(fm_ref["chisq_scaled"], rel=1e-8)

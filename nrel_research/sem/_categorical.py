@@ -48,6 +48,7 @@ __all__ = [
     "categorical_fit_measures",
     "fit_categorical",
     "ordinal_result",
+    "wls_matrices",
 ]
 
 #: estimator -> (objective weights, standard errors, test)
@@ -833,3 +834,39 @@ def ordinal_result(
     )
     result._recorded = recorded
     return result
+
+
+def wls_matrices(result) -> dict:
+    """Return the matrices of a categorical fit that scaled tests need (lavaan's names).
+
+    Parameters
+    ----------
+    result : OrdinalSEMResult
+
+    Returns
+    -------
+    dict
+        ``delta`` (per group ``d wls_est / d theta`` at the estimates, lavaan ``Delta``),
+        ``w`` (per group the diagonal weights, ``WLS.VD``; ones for ULS), ``gamma`` (per group
+        ``NACOV``), ``fg`` (``N_g / N``), ``e_inv`` (``E.inv``: the inverse of
+        ``sum_g fg Delta' W Delta`` in the free-parameter space, through the equality
+        constraints), ``k`` (the constraint basis ``theta = K theta*``).
+    """
+    model, stats_list = result.model, result.stats
+    wtype = CATEGORICAL_ESTIMATORS[result.estimator][0]
+    ws = [_weights(st, wtype) for st in stats_list]
+    ns = np.array([st.n for st in stats_list], dtype=float)
+    fg = ns / ns.sum()
+    dlist = model.wls_jacobian(result.theta)
+    k = model.ceq_basis
+    e_mat = sum(f * (d.T * w) @ d for f, d, w in zip(fg, dlist, ws, strict=True))
+    ek = k.T @ e_mat @ k
+    e_inv = k @ np.linalg.pinv(ek) @ k.T
+    return {
+        "delta": dlist,
+        "w": ws,
+        "gamma": [np.asarray(st.gamma, dtype=float) for st in stats_list],
+        "fg": fg,
+        "e_inv": e_inv,
+        "k": k,
+    }
