@@ -151,7 +151,7 @@ def fit(
         syntax win over ``group_equal``; with ``"intercepts"`` but not ``"means"`` the latent
         means are freed in groups 2..G, and with ``std_lv=True`` plus ``"loadings"`` but not
         ``"lv.variances"`` the latent variances are freed in groups 2..G. Needs ``group=``.
-        ``"thresholds"`` (ordinal indicators) is refused for now. See also
+        ``"thresholds"`` needs ordered indicators (refused without them). See also
         :func:`~nrel_research.sem.invariance`. Checked against lavaan with
         ``tests/reference/sem_group_equal.R`` (``atol=1e-4``).
     group_partial : str or sequence of str, default ()

@@ -188,6 +188,28 @@ for (sname in names(sequences)) {
   )
 }
 
+# the ingredients of lav_test_diff_Satorra2000 for three comparisons, so that the difference
+# test itself is checked apart from the estimation: computeDelta() of both models per group
+# (at their own estimates), eq.constraints.K (identity without constraints), WLS.V, Gamma,
+# the unscaled statistics and df
+ingredients <- function(m1, m0) {
+  kmat <- function(f) {
+    if (f@Model@eq.constraints) f@Model@eq.constraints.K else diag(f@Model@nx.free)
+  }
+  list(t1 = m1@test[[1]]$stat, t0 = m0@test[[1]]$stat, df1 = m1@test[[1]]$df,
+       df0 = m0@test[[1]]$df, delta1 = unname(lavaan:::computeDelta(m1@Model)),
+       delta0 = unname(lavaan:::computeDelta(m0@Model)), k1 = kmat(m1), k0 = kmat(m0),
+       weights = unname(lavTech(m1, "WLS.V")), gammas = unname(lavTech(m1, "Gamma")),
+       nobs = unlist(m1@SampleStats@nobs),
+       lrt = as.list(lavTestLRT(m1, m0)[2, c("Chisq diff", "Df diff", "Pr(>Chisq)")]))
+}
+out$satorra2000_ingredients <- list(
+  configural_scalar = ingredients(fits$configural, fits$scalar),
+  we_thresholds_metric = ingredients(fits$we_thresholds, fits$we_thresholds_loadings),
+  ulsmv_configural_metric = ingredients(fits$ulsmv_configural,
+                                        fits$ulsmv_we_thresholds_loadings)
+)
+
 # the Wu & Estabrook levels written as syntax above equal semTools' measEq.syntax models
 we_levels <- list(
   list(name = "we_thresholds", data = "skewed", equal = TH, param = "delta"),

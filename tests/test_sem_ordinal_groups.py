@@ -1,0 +1,195 @@
+"""Multiple-group models with ordered indicators against lavaan 0.6.14 / semTools 0.5.6.
+
+Oracle: ``tests/reference/sem_ordinal_groups.R`` -> ``sem_ordinal_groups.json``. Tolerances:
+``atol=1e-4`` for estimates, thresholds, SEs, scaled fit measures and LRT statistics (the
+issue's); the Satorra (2000) difference test on lavaan's own ingredients to ``1e-8``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nrel_research import sem
+from nrel_research.exceptions import DataError, SpecificationError
+from nrel_research.sem._ordgroups import (
+    check_categories_by_group,
+    expand_group_equal,
+    satorra2000_difference,
+    wu_estabrook_syntax,
+)
+from nrel_research.sem.syntax import _parse_partial, parse_model
+
+REF = Path(__file__).parent / "reference"
+ORACLE = json.loads((REF / "sem_ordinal_groups.json").read_text())
+SKEWED = REF / "data" / "ordinal_skewed.csv"
+M2 = "f1 =~ y1 + y2 + y3 + y4\nf2 =~ y5 + y6 + y7 + y8"
+Y = [f"y{k}" for k in range(1, 9)]
+
+
+def test_oracle_versions():
+    assert ORACLE["versions"]["lavaan"] == "0.6.14"
+    assert ORACLE["versions"]["semTools"] == "0.5.6"
+
+
+@pytest.mark.parametrize("name", sorted(ORACLE["satorra2000_ingredients"]))
+def test_satorra2000_difference_matches_lavaan(name):
+    """lav_test_diff_Satorra2000 (A.method = "delta", scaled.shifted) on lavaan's inputs."""
+    d = ORACLE["satorra2000_ingredients"][name]
+
+    def arr(x):
+        return [np.asarray(m, dtype=float) for m in x]
+
+    out = satorra2000_difference(
+        t0=d["t0"],
+        t1=d["t1"],
+        df0=d["df0"],
+        df1=d["df1"],
+        delta1=arr(d["delta1"]),
+        delta0=arr(d["delta0"]),
+        k1=np.asarray(d["k1"], dtype=float),
+        k0=np.asarray(d["k0"], dtype=float),
+        weights=arr(d["weights"]),
+        gammas=arr(d["gammas"]),
+        nobs=d["nobs"],
+    )
+    assert out["chisq_diff"] == pytest.approx(d["lrt"]["Chisq diff"], abs=1e-8)
+    assert out["df_diff"] == d["lrt"]["Df diff"]
+
+
+def test_satorra2000_without_shift_and_mean_adjusted():
+    """The Satterthwaite and mean-adjusted variants follow from the same traces."""
+    d = ORACLE["satorra2000_ingredients"]["configural_scalar"]
+    kw = dict(
+        t0=d["t0"],
+        t1=d["t1"],
+        df0=d["df0"],
+        df1=d["df1"],
+        delta1=[np.asarray(m, float) for m in d["delta1"]],
+        delta0=[np.asarray(m, float) for m in d["delta0"]],
+        k1=np.asarray(d["k1"], float),
+        k0=np.asarray(d["k0"], float),
+        weights=[np.asarray(m, float) for m in d["weights"]],
+        gammas=[np.asarray(m, float) for m in d["gammas"]],
+        nobs=d["nobs"],
+    )
+    shifted = satorra2000_difference(**kw)
+    satt = satorra2000_difference(**kw, scaled_shifted=False)
+    mean = satorra2000_difference(**kw, satterthwaite=False)
+    tr1, tr2 = shifted["trace_ugamma"], shifted["trace_ugamma2"]
+    diff = d["t0"] - d["t1"]
+    m = d["df0"] - d["df1"]
+    assert shifted["scale"] == pytest.approx(np.sqrt(m / tr2))
+    assert satt["chisq_diff"] == pytest.approx(diff * tr1 / tr2)
+    assert satt["df_diff"] == pytest.approx(tr1**2 / tr2)
+    assert mean["chisq_diff"] == pytest.approx(diff / (tr1 / m))
+    # a scaled-shifted statistic has the mean and variance of a chi-square on m df
+    assert shifted["scale"] * tr1 + shifted["shift"] == pytest.approx(m)
+
+
+def test_same_df_gives_plain_difference():
+    d = ORACLE["satorra2000_ingredients"]["configural_scalar"]
+    out = satorra2000_difference(
+        t0=5.0,
+        t1=3.0,
+        df0=10,
+        df1=10,
+        delta1=[],
+        delta0=[],
+        k1=np.eye(1),
+        k0=np.eye(1),
+        weights=[],
+        gammas=[],
+        nobs=d["nobs"],
+    )
+    assert out["chisq_diff"] == 2.0
+    assert out["df_diff"] == 0.0
+    assert np.isnan(out["scale"])
+
+
+# --------------------------------------------------------------------------------------
+# lavaan's group.equal semantics and Wu & Estabrook's levels
+# --------------------------------------------------------------------------------------
+def test_thresholds_and_intercepts_imply_each_other():
+    """lav_options_set: categorical models add 'intercepts' to 'thresholds' and back."""
+    assert expand_group_equal(("thresholds",), categorical=True) == ("thresholds", "intercepts")
+    assert expand_group_equal(("loadings", "intercepts"), categorical=True) == (
+        "loadings",
+        "intercepts",
+        "thresholds",
+    )
+    assert expand_group_equal(("loadings",), categorical=True) == ("loadings",)
+    assert expand_group_equal(("loadings", "intercepts"), categorical=False) == (
+        "loadings",
+        "intercepts",
+    )
+    # lavaan's thresholds + loadings model is its scalar model (same df and chi-square)
+    tl, sc = ORACLE["cases"]["thresholds_loadings"], ORACLE["cases"]["scalar"]
+    assert tl["fit"]["df"] == sc["fit"]["df"]
+    assert tl["fit"]["chisq"] == pytest.approx(sc["fit"]["chisq"], abs=1e-8)
+
+
+def test_wu_estabrook_levels_equal_semtools():
+    """The syntax form of Wu & Estabrook's levels has semTools' chi-square and df."""
+    for name, chk in ORACLE["we_check"].items():
+        assert chk["lavaan_df"] == chk["semtools_df"], name
+        assert chk["lavaan_chisq"] == pytest.approx(chk["semtools_chisq"], abs=1e-6), name
+    # and it differs from lavaan's group.equal = "thresholds" (more restricted: df 68 vs 62)
+    assert ORACLE["cases"]["thresholds"]["fit"]["df"] == 68
+    assert ORACLE["cases"]["we_thresholds"]["fit"]["df"] == 62
+
+
+def test_wu_estabrook_syntax_is_the_oracles():
+    for name, lv, ov in (
+        ("we_thresholds", ["f1", "f2"], Y),
+        ("hs_we_thresholds", ["visual", "textual", "speed"], [f"x{k}" for k in range(1, 10)]),
+    ):
+        case = ORACLE["cases"][name]
+        base = case["syntax"].split("\n")
+        model = "\n".join(line for line in base if "~ c(" not in line)
+        assert wu_estabrook_syntax(model, ov, lv, 2) == case["syntax"]
+
+
+def test_wu_estabrook_syntax_refuses_user_intercepts():
+    with pytest.raises(SpecificationError, match="intercept or mean of 'y1'"):
+        wu_estabrook_syntax(M2 + "\ny1 ~ 1", Y, ["f1", "f2"], 2)
+    with pytest.raises(SpecificationError, match="'f1'"):
+        wu_estabrook_syntax(M2 + "\nf1 ~ 0*1", Y, ["f1", "f2"], 2)
+    with pytest.raises(SpecificationError, match="label"):
+        wu_estabrook_syntax(M2 + "\nf1 ~~ nu.y1.g1*f2", Y, ["f1", "f2"], 2)
+
+
+def test_group_partial_threshold_is_read():
+    assert _parse_partial("y3 | t1") == "y3|t1"
+    assert _parse_partial("y3|t1") == "y3|t1"
+
+
+def test_thresholds_refused_without_ordered_indicators():
+    with pytest.raises(SpecificationError, match="'thresholds' needs ordered"):
+        parse_model(M2, ngroups=2, group_equal="thresholds")
+    data = pd.read_csv(SKEWED)
+    with pytest.raises(SpecificationError, match=r"ordered=\[\.\.\.\]"):
+        sem.fit(M2, data, group="group", group_equal=("thresholds", "loadings"))
+
+
+# --------------------------------------------------------------------------------------
+# a category unobserved in one group
+# --------------------------------------------------------------------------------------
+def test_unobserved_category_in_one_group_is_refused_like_lavaan():
+    ref = ORACLE["errors"]["unobserved_category"]
+    assert "some categories of variable `y6' are empty in group 2" in ref["message"]
+    data = pd.read_csv(SKEWED)
+    collapsed = data.copy()
+    collapsed.loc[(collapsed["group"] == "B") & (collapsed["y6"] == 6), "y6"] = 5
+    freq = " ".join(str(k) for k in ref["frequencies"]["B"])
+    with pytest.raises(DataError, match=rf"'y6'.*category 6 in group 'B' \(group 2.*\[{freq}\]"):
+        check_categories_by_group(collapsed, Y, "group", ["A", "B"])
+    # collapsing in every group is fine (lavaan fits it: "collapsed_everywhere")
+    everywhere = data.copy()
+    everywhere.loc[everywhere["y6"] == 6, "y6"] = 5
+    check_categories_by_group(everywhere, Y, "group", ["A", "B"])
+    assert ORACLE["errors"]["collapsed_everywhere"]["converged"]
