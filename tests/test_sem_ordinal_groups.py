@@ -193,3 +193,113 @@ def test_unobserved_category_in_one_group_is_refused_like_lavaan():
     everywhere.loc[everywhere["y6"] == 6, "y6"] = 5
     check_categories_by_group(everywhere, Y, "group", ["A", "B"])
     assert ORACLE["errors"]["collapsed_everywhere"]["converged"]
+
+
+# --------------------------------------------------------------------------------------
+# whole fits: parameter tables, estimates, SEs and fit measures against lavaan
+# --------------------------------------------------------------------------------------
+_FITS: dict[str, sem.SEMResult] = {}
+
+
+def _data(case):
+    if case["data"] == "hs":
+        from nrel_research.datasets import load_dataset
+
+        return load_dataset("holzinger_swineford_1939_ordinal")
+    return pd.read_csv(SKEWED)
+
+
+def _fit(name):
+    if name not in _FITS:
+        c = ORACLE["cases"][name]
+        _FITS[name] = sem.fit(
+            c["syntax"],
+            _data(c),
+            group=c["group"],
+            ordered=list(c["ordered"]),
+            estimator=c["estimator"],
+            parameterization=c["parameterization"],
+            group_equal=tuple(c["group_equal"]),
+            group_partial=tuple(c["group_partial"]),
+        )
+    return _FITS[name]
+
+
+TABLE_COLUMNS = ["id", "lhs", "op", "rhs", "user", "block", "group", "free", "exo", "label"]
+
+
+@pytest.mark.parametrize("name", sorted(ORACLE["cases"]))
+def test_parameter_table_matches_partable(name):
+    """Row by row as lavaan's parTable(): ops, free numbering, labels, fixed values."""
+    ref = pd.DataFrame(ORACLE["cases"][name]["partable"])
+    mine = _fit(name).model.table
+    assert len(mine) == len(ref)
+    for col in TABLE_COLUMNS:
+        a = mine[col].fillna("").astype(str).tolist()
+        b = ref[col].fillna("").astype(str).tolist()
+        assert a == b, (name, col)
+    np.testing.assert_allclose(
+        mine["ustart"].to_numpy(float), ref["ustart"].to_numpy(float), atol=1e-12
+    )
+    eq = ref["op"] == "=="
+    assert mine.loc[eq.to_numpy(), "plabel"].tolist() == [""] * int(eq.sum())
+
+
+@pytest.mark.parametrize("name", sorted(ORACLE["cases"]))
+def test_estimates_and_fit_measures_match_lavaan(name):
+    case = ORACLE["cases"][name]
+    res = _fit(name)
+    ref = pd.DataFrame(case["estimates"])
+    labels = case["group_labels"]
+    ref["group"] = [labels[g - 1] for g in ref["group"]]
+    got = ref.merge(res.estimates(), on=["lhs", "op", "rhs", "group"], suffixes=("_r", ""))
+    assert len(got) == len(ref)
+    np.testing.assert_allclose(got["est"], got["est_r"], atol=1e-4)
+    se_r = got["se_r"].astype(float).fillna(0.0)
+    np.testing.assert_allclose(got["se"].astype(float).fillna(0.0), se_r, atol=1e-4)
+    fm = res.fit_measures()
+    keys = [
+        "npar",
+        "chisq",
+        "df",
+        "pvalue",
+        "chisq_scaled",
+        "df_scaled",
+        "pvalue_scaled",
+        "chisq_scaling_factor",
+        "baseline_chisq",
+        "baseline_df",
+        "cfi",
+        "tli",
+        "rmsea",
+        "cfi_scaled",
+        "tli_scaled",
+        "rmsea_scaled",
+        "rmsea_ci_lower_scaled",
+        "rmsea_ci_upper_scaled",
+        "srmr",
+    ]
+    for key in keys:
+        if key in case["fit"]:
+            assert float(fm[key]) == pytest.approx(case["fit"][key], abs=1e-4), (name, key)
+
+
+def test_planted_threshold_shift_is_found():
+    """Freeing y3|t1 (shifted +0.35 in group B) improves the scalar model by far."""
+    free = _fit("partial_y3t1").estimates()
+    t1 = free[(free["lhs"] == "y3") & (free["op"] == "|") & (free["rhs"] == "t1")]
+    assert t1["est"].iloc[1] - t1["est"].iloc[0] > 0.2
+    ref = ORACLE["lrt"]["partial"]
+    assert ref["chisq_diff"][1] > 20  # lavaan's scaled difference, 1 df
+
+
+def test_repeated_term_merges_modifiers_as_lavaan():
+    """lav_syntax_parse_rhs: 'y ~ c(0, NA)*1 + c(a, b)*1' is one row, fixed and labelled."""
+    t = parse_model("f =~ y1 + y2 + y3\ny1 ~ c(0, NA)*1 + c(a1, a2)*1", ngroups=2).table
+    rows = t[(t["lhs"] == "y1") & (t["op"] == "~1")]
+    assert rows["label"].tolist() == ["a1", "a2"]
+    assert rows["free"].tolist()[0] == 0 and rows["free"].tolist()[1] > 0
+    with pytest.raises(SpecificationError, match="specified twice"):
+        parse_model("f =~ y1 + y2 + y3\ny1 ~ a*1 + b*1")
+    with pytest.raises(SpecificationError, match="specified twice"):
+        parse_model("f =~ y1 + y2 + y2")

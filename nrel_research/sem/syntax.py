@@ -327,6 +327,7 @@ def _flatten(formulas: list[_Formula]):
                 )
             constraints.append((f.lhs[0], f.op, f.rhs, f.line))
             continue
+        this_formula: dict[tuple[str, str, str], int] = {}
         for term in _split_top(f.rhs, "+"):
             if not term:
                 raise SpecificationError(
@@ -357,6 +358,20 @@ def _flatten(formulas: list[_Formula]):
                         f"model syntax line {f.line}: {lhs!r} cannot be an indicator of itself."
                     )
                 key = (lhs, op, rhs)
+                if key in this_formula and mod:
+                    # lavaan (lav_syntax_parse_rhs) merges the modifiers of a term repeated
+                    # in one formula: 'y ~ c(0, NA)*1 + c(a, b)*1' fixes and labels y ~ 1
+                    # (semTools' measEq.syntax writes this); a modifier kind given twice is
+                    # refused below as a duplicate
+                    r = this_formula[key]
+                    old = mods[rows[r][3] - 1] if rows[r][3] else {}
+                    if not set(mod) & set(old):
+                        if rows[r][3]:
+                            old.update(mod)
+                        else:
+                            mods.append(mod)
+                            rows[r] = (*rows[r][:3], len(mods), rows[r][4])
+                        continue
                 if key in seen:
                     # lavaan warns and ignores duplicated elements; we refuse (a likely typo)
                     raise SpecificationError(
@@ -368,6 +383,7 @@ def _flatten(formulas: list[_Formula]):
                 if mod:
                     mods.append(mod)
                     mod_idx = len(mods)
+                this_formula[key] = len(rows)
                 rows.append((lhs, op, rhs, mod_idx, f.line))
     if not rows:
         raise SpecificationError(
