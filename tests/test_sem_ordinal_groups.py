@@ -15,9 +15,8 @@ import pandas as pd
 import pytest
 
 from nrel_research import sem
-from nrel_research.exceptions import DataError, SpecificationError
+from nrel_research.exceptions import DataError, NrelError, SpecificationError
 from nrel_research.sem._ordgroups import (
-    check_categories_by_group,
     expand_group_equal,
     satorra2000_difference,
     wu_estabrook_syntax,
@@ -180,19 +179,23 @@ def test_thresholds_refused_without_ordered_indicators():
 # a category unobserved in one group
 # --------------------------------------------------------------------------------------
 def test_unobserved_category_in_one_group_is_refused_like_lavaan():
+    """lavaan stops ("some categories of variable `y6' are empty in group 2"); so do we."""
     ref = ORACLE["errors"]["unobserved_category"]
     assert "some categories of variable `y6' are empty in group 2" in ref["message"]
     data = pd.read_csv(SKEWED)
-    collapsed = data.copy()
+    collapsed = data.copy()  # y6's top category collapsed into 5 in group B only
     collapsed.loc[(collapsed["group"] == "B") & (collapsed["y6"] == 6), "y6"] = 5
-    freq = " ".join(str(k) for k in ref["frequencies"]["B"])
-    with pytest.raises(DataError, match=rf"'y6'.*category 6 in group 'B' \(group 2.*\[{freq}\]"):
-        check_categories_by_group(collapsed, Y, "group", ["A", "B"])
-    # collapsing in every group is fine (lavaan fits it: "collapsed_everywhere")
+    freq = ", ".join(str(k) for k in ref["frequencies"]["B"])
+    with pytest.raises(DataError, match=rf"'y6'.*empty in group 'B'.*\[{freq}\]"):
+        sem.fit(M2, collapsed, group="group", ordered=Y, group_equal="thresholds")
+    # collapsing in every group is fine: lavaan fits it ("collapsed_everywhere")
     everywhere = data.copy()
     everywhere.loc[everywhere["y6"] == 6, "y6"] = 5
-    check_categories_by_group(everywhere, Y, "group", ["A", "B"])
-    assert ORACLE["errors"]["collapsed_everywhere"]["converged"]
+    ref2 = ORACLE["errors"]["collapsed_everywhere"]
+    res = sem.fit(M2, everywhere, group="group", ordered=Y, group_equal="thresholds")
+    assert float(res.fit_measures()["chisq_scaled"]) == pytest.approx(
+        ref2["fit"]["chisq_scaled"], abs=1e-4
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -303,3 +306,68 @@ def test_repeated_term_merges_modifiers_as_lavaan():
         parse_model("f =~ y1 + y2 + y3\ny1 ~ a*1 + b*1")
     with pytest.raises(SpecificationError, match="specified twice"):
         parse_model("f =~ y1 + y2 + y2")
+
+
+# --------------------------------------------------------------------------------------
+# lavTestLRT of WLSMV / WLSM / ULSMV fits
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("sname", sorted(ORACLE["lrt"]))
+def test_lrt_matches_lavtestlrt(sname, recwarn):
+    ref = ORACLE["lrt"][sname]
+    fits = [_fit(n) for n in ref["models"]]
+    tab = sem.lrt(*fits, model_names=ref["models"])
+    assert tab.index.tolist() == ref["rows"]
+    assert tab.attrs["method"] == ref["method"]
+    assert tab["df"].tolist() == ref["df"]
+    for col, key in (("chisq", "chisq"), ("chisq_diff", "chisq_diff")):
+        exp = np.array([np.nan if v is None else v for v in ref[key]], dtype=float)
+        np.testing.assert_allclose(tab[col].to_numpy(float), exp, atol=1e-4, equal_nan=True)
+    for col, key in (("df_diff", "df_diff"), ("pvalue_diff", "pvalue_diff")):
+        exp = np.array([np.nan if v is None else v for v in ref[key]], dtype=float)
+        np.testing.assert_allclose(tab[col].to_numpy(float), exp, atol=1e-6, equal_nan=True)
+    if ref.get("scale") is not None and ref["method"] == "satorra.2000":
+        exp = np.array([np.nan if v is None else v for v in ref["scale"]], dtype=float)
+        np.testing.assert_allclose(tab.attrs["scale"], exp, atol=1e-6, equal_nan=True)
+    assert tab["aic"].isna().all()  # lavaan: no AIC/BIC for (D)WLS
+
+
+def _single_group_fits():
+    data = pd.read_csv(SKEWED)
+    a = data[data["group"] == "A"]
+    free = sem.fit(M2, a, ordered=Y)
+    orth = sem.fit(M2 + "\nf1 ~~ 0*f2", a, ordered=Y)
+    return free, orth
+
+
+def test_lrt_one_group_wlsmv():
+    ref = ORACLE["single_group"]
+    free, orth = _single_group_fits()
+    for res, key in ((free, "free"), (orth, "orthogonal")):
+        assert float(res.fit_measures()["chisq_scaled"]) == pytest.approx(
+            ref[key]["fit"]["chisq_scaled"], abs=1e-4
+        )
+    tab = sem.lrt(free, orth, model_names=["free", "orthogonal"])
+    assert tab["chisq_diff"].iloc[1] == pytest.approx(ref["lrt"]["chisq_diff"][1], abs=1e-4)
+    assert tab["pvalue_diff"].iloc[1] == pytest.approx(ref["lrt"]["pvalue_diff"][1], abs=1e-8)
+    assert tab.attrs["scale"][1] == pytest.approx(ref["lrt"]["scale"][1], abs=1e-6)
+    one = sem.lrt(free)
+    exp = ref["lrt_one_model"]
+    assert one["chisq"].iloc[1] == pytest.approx(exp["chisq"][1], abs=1e-4)
+    assert one["pvalue_diff"].iloc[1] == pytest.approx(exp["pvalue_diff"][1], abs=1e-6)
+
+
+def test_lrt_variants_and_refusals():
+    free, orth = _single_group_fits()
+    satt = sem.lrt(free, orth, scaled_shifted=False)
+    shifted = sem.lrt(free, orth)
+    assert satt["df_diff"].iloc[1] != shifted["df_diff"].iloc[1]  # Satterthwaite df
+    with pytest.raises(NrelError, match="satorra.2000"):
+        sem.lrt(free, orth, method="satorra.bentler.2001")
+    c = ORACLE["cases"]
+    wlsm = [_fit("wlsm_configural"), _fit("wlsm_scalar")]
+    mean_adj = sem.lrt(*wlsm, method="satorra.2000")
+    assert mean_adj.attrs["method"] == "satorra.2000"
+    assert np.isfinite(mean_adj["chisq_diff"].iloc[1])
+    assert c["wlsm_scalar"]["fit"]["df"] - c["wlsm_configural"]["fit"]["df"] == 36
+    with pytest.raises(NrelError, match="different estimators"):
+        sem.lrt(_fit("configural"), _fit("wlsm_scalar"))

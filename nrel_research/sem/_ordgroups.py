@@ -70,12 +70,10 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
-from ..exceptions import DataError, SpecificationError
+from ..exceptions import SpecificationError
 
 __all__ = [
-    "check_categories_by_group",
     "expand_group_equal",
     "free_in_later_groups",
     "satorra2000_difference",
@@ -267,70 +265,6 @@ def wu_estabrook_syntax(model: str, ordered: Sequence[str], lv: Sequence[str], n
     zeros = ", ".join(["0"] * ngroups)
     lines += [f"{f} ~ c({zeros})*1" for f in lv]
     return "\n".join(lines)
-
-
-def check_categories_by_group(
-    data: pd.DataFrame,
-    ordered: Sequence[str],
-    group: str,
-    group_labels: Sequence,
-    *,
-    data_name: str = "data",
-) -> None:
-    """Refuse an ordered variable with a category that one group does not observe.
-
-    lavaan 0.6.14 takes the categories of an ordered variable from all rows (the levels of
-    the pooled ``ordered()`` factor) and stops in ``lav_samplestats_step1`` when a category
-    is empty in a group ("some categories of variable `y6' are empty in group 2;
-    frequencies are [142 100 50 36 22 0]"; ``tests/reference/sem_ordinal_groups.R``). The
-    same data are refused here, naming the variable, the group, the empty categories and the
-    frequencies. Collapse the category with a neighbouring one in *every* group (in a copy of
-    the data) so that the thresholds mean the same in all groups, or drop the group.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        The rows used (after dropping rows without a group label).
-    ordered : sequence of str
-        Ordered variables of the model.
-    group : str
-        The group column.
-    group_labels : sequence
-        Group labels in the fitted order (group 1 first).
-    data_name : str
-        Name of the data in messages.
-
-    Raises
-    ------
-    DataError
-        A category observed in the pooled data has no observation in some group.
-    """
-    for v in ordered:
-        col = data[v]
-        cats = np.sort(pd.unique(col.dropna()))
-        if cats.size == 0:
-            continue
-        for g, lab in enumerate(group_labels, start=1):
-            vals = col[data[group] == lab].dropna()
-            counts = vals.value_counts().reindex(cats, fill_value=0)
-            empty = [c for c, k in counts.items() if k == 0]
-            if empty:
-                freq = " ".join(str(int(k)) for k in counts.to_numpy())
-                shown = ", ".join(_fmt(c) for c in empty)
-                raise DataError(
-                    f"{data_name}: ordered variable {v!r} has no observation in category "
-                    f"{shown} in group {lab!r} (group {g} of column {group!r}); frequencies "
-                    f"by category ({', '.join(_fmt(c) for c in cats)}) are [{freq}]. The "
-                    "thresholds of a multiple-group ordinal model need every category in "
-                    "every group (lavaan stops here too: 'some categories of variable ... "
-                    "are empty in group'). Collapse the category with a neighbouring one in "
-                    "every group, in a copy of the data, or leave the group out."
-                )
-
-
-def _fmt(value) -> str:
-    f = float(value)
-    return str(int(f)) if f.is_integer() else repr(value)
 
 
 def _orth(k: np.ndarray) -> np.ndarray:
