@@ -361,7 +361,7 @@ def test_lrt_variants_and_refusals():
     satt = sem.lrt(free, orth, scaled_shifted=False)
     shifted = sem.lrt(free, orth)
     assert satt["df_diff"].iloc[1] != shifted["df_diff"].iloc[1]  # Satterthwaite df
-    with pytest.raises(NrelError, match="satorra.2000"):
+    with pytest.raises(NrelError, match=r"satorra\.2000"):
         sem.lrt(free, orth, method="satorra.bentler.2001")
     c = ORACLE["cases"]
     wlsm = [_fit("wlsm_configural"), _fit("wlsm_scalar")]
