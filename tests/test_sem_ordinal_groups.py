@@ -371,3 +371,75 @@ def test_lrt_variants_and_refusals():
     assert c["wlsm_scalar"]["fit"]["df"] - c["wlsm_configural"]["fit"]["df"] == 36
     with pytest.raises(NrelError, match="different estimators"):
         sem.lrt(_fit("configural"), _fit("wlsm_scalar"))
+
+
+# --------------------------------------------------------------------------------------
+# sem.invariance(..., ordered=...): Wu & Estabrook's sequence
+# --------------------------------------------------------------------------------------
+def _check_sequence(tab, sname):
+    ref = ORACLE["lrt"][sname]
+    assert tab["df"].tolist() == ref["df"]
+    for k, case in enumerate(ref["models"]):
+        fit = ORACLE["cases"][case]["fit"]
+        row = tab.iloc[k]
+        for col, key in (
+            ("chisq", "chisq_scaled"),
+            ("pvalue", "pvalue_scaled"),
+            ("cfi", "cfi_scaled"),
+            ("tli", "tli_scaled"),
+            ("rmsea", "rmsea_scaled"),
+            ("srmr", "srmr"),
+            ("npar", "npar"),
+        ):
+            assert float(row[col]) == pytest.approx(fit[key], abs=1e-4), (case, col)
+    exp = np.array([np.nan if v is None else v for v in ref["chisq_diff"]], dtype=float)
+    np.testing.assert_allclose(tab["chisq_diff"].to_numpy(float), exp, atol=1e-4, equal_nan=True)
+    exp = np.array([np.nan if v is None else v for v in ref["pvalue_diff"]], dtype=float)
+    np.testing.assert_allclose(tab["pvalue_diff"].to_numpy(float), exp, atol=1e-6, equal_nan=True)
+
+
+def test_invariance_ordinal_follows_wu_estabrook():
+    data = pd.read_csv(SKEWED)
+    tab = sem.invariance(M2, data, group="group", ordered=Y)
+    assert tab["level"].tolist() == ["configural", "thresholds", "metric", "scalar"]
+    _check_sequence(tab, "we_delta")
+    assert tab.attrs["identification"] == {
+        "configural": "lavaan group.equal",
+        "thresholds": "Wu & Estabrook (2016)",
+        "metric": "Wu & Estabrook (2016)",
+        "scalar": "lavaan group.equal",
+    }
+    assert tab["verdict"].tolist()[:2] == ["baseline", "no cut-off"]
+    assert "guidance only" in tab.attrs["basis"]
+    assert "Wu & Estabrook (2016)" in tab.attrs["basis"]
+    assert set(tab["method"].iloc[1:]) == {"satorra.2000"}
+
+
+def test_invariance_ordinal_theta_with_strict():
+    data = pd.read_csv(SKEWED)
+    tab = sem.invariance(M2, data, group="group", ordered=True, parameterization="theta")
+    assert tab["level"].tolist() == ["configural", "thresholds", "metric", "scalar", "strict"]
+    _check_sequence(tab, "we_theta")
+
+
+def test_invariance_ordinal_hs_by_school():
+    from nrel_research.datasets import load_dataset
+
+    hs = load_dataset("holzinger_swineford_1939_ordinal")
+    model = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+    tab = sem.invariance(model, hs, group="school", ordered=[f"x{k}" for k in range(1, 10)])
+    _check_sequence(tab, "hs_we")
+
+
+def test_invariance_ordinal_bad_input():
+    data = pd.read_csv(SKEWED)
+    with pytest.raises(SpecificationError, match="parameterization='theta'"):
+        sem.invariance(M2, data, group="group", ordered=Y, levels=("configural", "strict"))
+    with pytest.raises(SpecificationError, match="every observed variable"):
+        sem.invariance(M2, data, group="group", ordered=Y[:4])
+    binary = data.copy()
+    binary["y1"] = (binary["y1"] > 2).astype(float)
+    with pytest.raises(SpecificationError, match="only 2 categories"):
+        sem.invariance(M2, binary, group="group", ordered=Y)
+    with pytest.raises(SpecificationError, match="ordered"):
+        sem.invariance(M2, data, group="group", levels=("configural", "thresholds"))
