@@ -79,7 +79,11 @@ def fit_ordinal(
         raise DataError(f"{data_name} must be a pandas DataFrame, got {type(data).__name__}.")
 
     # variables of the model, and which of them are ordered
-    pt0 = parse_model(model, std_lv=bool(std_lv), meanstructure=True)
+    # (with groups, c(...) modifiers give one value per group: parse for that many groups)
+    ng0 = 1
+    if isinstance(group, str) and group in data.columns:
+        ng0 = len(group_label) if group_label is not None else int(data[group].nunique())
+    pt0 = parse_model(model, std_lv=bool(std_lv), meanstructure=True, ngroups=max(ng0, 1))
     if pt0.ov_x:
         raise SpecificationError(
             f"exogenous observed covariate(s) {', '.join(pt0.ov_x)} (predictors only) are "

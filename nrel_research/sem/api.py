@@ -157,14 +157,20 @@ def fit(
         syntax win over ``group_equal``; with ``"intercepts"`` but not ``"means"`` the latent
         means are freed in groups 2..G, and with ``std_lv=True`` plus ``"loadings"`` but not
         ``"lv.variances"`` the latent variances are freed in groups 2..G. Needs ``group=``.
-        ``"thresholds"`` (ordinal indicators) is refused for now. See also
-        :func:`~nrel_research.sem.invariance`. Checked against lavaan with
+        ``"thresholds"`` (ordered indicators only; refused without them) holds every
+        threshold equal; as lavaan, with ordered indicators ``"thresholds"`` and
+        ``"intercepts"`` imply each other, and ``"thresholds"`` frees the latent means and the
+        scale factors (``parameterization="theta"``: the ordered items' residual variances)
+        in groups 2..G (``tests/reference/sem_ordinal_groups.R``). See also
+        :func:`~nrel_research.sem.invariance`, whose ordinal sequence follows Wu & Estabrook
+        (2016) instead. Checked against lavaan with
         ``tests/reference/sem_group_equal.R`` (``atol=1e-4``).
     group_partial : str or sequence of str, default ()
         lavaan's ``group.partial``: parameters freed from the ``group_equal`` constraints in
         every group, written as in lavaan (white space ignored): ``"visual =~ x2"``,
         ``"x3 ~ 1"``, ``"x1 ~~ x1"``, ``"f1 ~~ f2"`` (either order), ``"y ~ x"``. A name that
-        is not a parameter of the model is an error (with the closest spellings); an entry
+        is not a parameter of the model is an error (with the closest spellings); a
+        threshold is written ``"y3 | t1"``; an entry
         that frees nothing (not constrained, fixed in every group, or labelled in the syntax)
         is recorded as a warning, where lavaan ignores it silently.
     group_label : sequence, optional

@@ -17,8 +17,16 @@ __all__ = ["lrt"]
 
 _METHODS = {
     "default": "default",
+    "satorra2000": "satorra.2000",
     "satorrabentler2001": "satorra.bentler.2001",
     "satorrabentler2010": "satorra.bentler.2010",
+}
+#: lavaan's default difference test per estimator with a scaled test statistic
+_SCALED_DEFAULT = {
+    "MLR": "satorra.bentler.2001",
+    "WLSM": "satorra.bentler.2001",
+    "WLSMV": "satorra.2000",
+    "ULSMV": "satorra.2000",
 }
 LRT_COLUMNS = [
     "df",
@@ -34,7 +42,9 @@ LRT_COLUMNS = [
 ]
 
 
-def lrt(*fits: SEMResult, method: str = "default", model_names=None) -> pd.DataFrame:
+def lrt(
+    *fits: SEMResult, method: str = "default", model_names=None, scaled_shifted: bool = True
+) -> pd.DataFrame:
     """Compare nested models with the (scaled) chi-square difference test, as ``lavTestLRT``.
 
     The models are sorted by their degrees of freedom (the least restricted first, ties kept
@@ -55,18 +65,35 @@ def lrt(*fits: SEMResult, method: str = "default", model_names=None) -> pd.DataF
       way round); parameters the restricted model does not have are set to 0, their value
       in it (lavaan: the start value 0 of its "full" parameter table); then the Yuan-Bentler
       (Mplus) scaling factor is computed there without re-estimation (Yuan & Bentler, 2000).
+    * ordered indicators, ``estimator="WLSMV"`` or ``"ULSMV"`` (scaled-shifted tests): Satorra's
+      (2000) scaled difference test as ``lavaan:::lav_test_diff_Satorra2000`` (lavaan's
+      default ``method="satorra.2000"``, ``A.method = "delta"``): the restrictions ``A`` are
+      found from the two models' Jacobians of the thresholds and polychoric correlations at
+      their estimates, ``U = P⁻¹A'(AP⁻¹A')⁻¹AP⁻¹`` uses the less restricted model's expected
+      information, weights and ``Γ``, and with ``scaled_shifted=True`` (lavaan's default) the
+      statistic is ``(T0 - T1) a + b`` with ``a = sqrt(m / tr((UΓ)²))``, ``b = m - a tr(UΓ)``
+      on ``m`` degrees of freedom (Asparouhov & Muthén, 2010); with ``scaled_shifted=False``
+      Satterthwaite's ``(T0 - T1) tr(UΓ)/tr((UΓ)²)`` on ``tr(UΓ)²/tr((UΓ)²)`` degrees of
+      freedom (Asparouhov & Muthén, 2006). ``estimator="WLSM"``: the Satorra-Bentler (2001)
+      difference of the mean-adjusted tests (lavaan's default), or with
+      ``method="satorra.2000"`` the mean-adjusted ``(T0 - T1) m / tr(UΓ)``. ``"DWLS"``
+      (unscaled): the plain difference, as ML. The ``chisq`` column holds the unscaled
+      DWLS/ULS statistics, as lavaan's.
 
     Parameters
     ----------
     *fits : SEMResult
         Two or more fits of nested models to the same data with the same options; one fit
         gives lavaan's one-model table (the model against the saturated model).
-    method : {"default", "satorra.bentler.2001", "satorra.bentler.2010"}
-        Spelling as lavaan (``-``, ``_`` and ``.`` are ignored). With unscaled (ML) fits the
-        Satorra-Bentler methods do not apply: a warning is issued and the plain difference is
-        used, as lavaan does.
+    method : {"default", "satorra.2000", "satorra.bentler.2001", "satorra.bentler.2010"}
+        Spelling as lavaan (``-``, ``_`` and ``.`` are ignored). With unscaled (ML, DWLS) fits
+        the scaled methods do not apply: a warning is issued and the plain difference is
+        used, as lavaan does. ``"satorra.2000"`` applies to fits with ordered indicators
+        (WLSMV, ULSMV, WLSM); the Satorra-Bentler methods to MLR and WLSM fits.
     model_names : sequence of str, optional
         Row names, in the order the fits are given (default ``model_1``, ``model_2``, ...).
+    scaled_shifted : bool, default True
+        For ``method="satorra.2000"`` with WLSMV/ULSMV fits: lavaan's ``scaled.shifted``.
 
     Returns
     -------
@@ -76,7 +103,9 @@ def lrt(*fits: SEMResult, method: str = "default", model_names=None) -> pd.DataF
         (lavaan's ``Df, AIC, BIC, Chisq, Chisq diff, RMSEA, Df diff, Pr(>Chisq)``; ``rmsea`` is
         reported for unscaled tests only, ``scaling_factor`` is ``c_d`` of scaled tests).
         The first row's difference columns are NaN. ``DataFrame.attrs["method"]`` holds the
-        method used.
+        method used; for the scaled-shifted Satorra (2000) test ``attrs["scale"]`` and
+        ``attrs["shift"]`` hold ``a`` and ``b`` per row (lavaan's attributes of the same
+        names).
 
     Raises
     ------
@@ -107,8 +136,18 @@ def lrt(*fits: SEMResult, method: str = "default", model_names=None) -> pd.DataF
     chi-square test statistic. *Psychometrika, 75*(2), 243-248.
     Yuan, K.-H., & Bentler, P. M. (2000). Three likelihood-based methods for mean and
     covariance structure analysis with nonnormal missing data. *Sociological Methodology, 30*,
-    165-200. Oracle: lavaan 0.6.14 ``lavTestLRT`` (``tests/reference/sem_groups_robust.R``,
-    checked to ``atol=1e-4`` in ``tests/test_sem_groups_robust.py``).
+    165-200.
+    Satorra, A. (2000). Scaled and adjusted restricted tests in multi-sample analysis of
+    moment structures. In R. D. H. Heijmans, D. S. G. Pollock, & A. Satorra (Eds.),
+    *Innovations in multivariate statistical analysis* (pp. 233-247). Kluwer.
+    Asparouhov, T., & Muthén, B. (2006). Robust chi square difference testing with mean and
+    variance adjusted test statistics. Mplus Web Notes No. 10.
+    Asparouhov, T., & Muthén, B. (2010). Simple second order chi-square correction. Mplus
+    technical appendix.
+    Oracle: lavaan 0.6.14 ``lavTestLRT`` (``tests/reference/sem_groups_robust.R``, checked to
+    ``atol=1e-4`` in ``tests/test_sem_groups_robust.py``; WLSMV, WLSM and ULSMV fits with
+    ordered indicators in ``tests/reference/sem_ordinal_groups.R``,
+    ``tests/test_sem_ordinal_groups.py``).
 
     Examples
     --------
@@ -150,8 +189,8 @@ def lrt(*fits: SEMResult, method: str = "default", model_names=None) -> pd.DataF
     key = re.sub(r"[-_.]", "", str(method).lower())
     if key not in _METHODS:
         raise NrelError(
-            f"method={method!r} is not valid; use 'default', 'satorra.bentler.2001' or "
-            "'satorra.bentler.2010'."
+            f"method={method!r} is not valid; use 'default', 'satorra.2000', "
+            "'satorra.bentler.2001' or 'satorra.bentler.2010'."
         )
     method = _METHODS[key]
     if len(fits) == 1:
@@ -167,15 +206,32 @@ def lrt(*fits: SEMResult, method: str = "default", model_names=None) -> pd.DataF
     fms = [fms[i] for i in order]
     names = [names[i] for i in order]
     dfs = dfs[order]
-    scaled = fits[0].estimator == "MLR"
+    estimator = str(fits[0].estimator).upper()
+    scaled = estimator in _SCALED_DEFAULT
     if method == "default":
-        method = "satorra.bentler.2001" if scaled else "standard"
+        method = _SCALED_DEFAULT.get(estimator, "standard")
     elif not scaled:
         _warn(
-            f"method={method!r} needs robust (scaled) test statistics (estimator='MLR'); "
-            "using the standard chi-square difference test."
+            f"method={method!r} needs robust (scaled) test statistics (estimator='MLR', "
+            "'WLSMV', 'WLSM' or 'ULSMV'); using the standard chi-square difference test."
         )
         method = "standard"
+    elif method == "satorra.2000" and estimator == "MLR":
+        raise NrelError(
+            "method='satorra.2000' is implemented for fits with ordered indicators (WLSMV, "
+            "WLSM, ULSMV); for MLR use 'satorra.bentler.2001' (the default) or "
+            "'satorra.bentler.2010'."
+        )
+    elif method.startswith("satorra.bentler") and estimator in ("WLSMV", "ULSMV"):
+        raise NrelError(
+            f"method={method!r} combines mean-adjusted scaling factors, but {estimator} fits "
+            "have scaled-shifted tests; use method='satorra.2000' (lavaan's default for them)."
+        )
+    elif method == "satorra.bentler.2010" and estimator == "WLSM":
+        raise NrelError(
+            "method='satorra.bentler.2010' is implemented for MLR fits; for WLSM use "
+            "'satorra.bentler.2001' (the default) or 'satorra.2000'."
+        )
 
     chisq = np.array([float(fm["chisq"]) for fm in fms])
     n = len(fits)
@@ -185,6 +241,8 @@ def lrt(*fits: SEMResult, method: str = "default", model_names=None) -> pd.DataF
     ddf[1:] = np.diff(dfs)
     rmsea = np.full(n, np.nan)
     cd = np.full(n, np.nan)
+    scale = np.full(n, np.nan)
+    shift = np.full(n, np.nan)
     if (diff[1:] < -(np.finfo(float).eps ** (1 / 3))).any():
         _warn(
             "some restricted models fit better than less restricted models; either these "
@@ -197,6 +255,14 @@ def lrt(*fits: SEMResult, method: str = "default", model_names=None) -> pd.DataF
         with np.errstate(divide="ignore", invalid="ignore"):
             val = np.sqrt(np.maximum(diff[1:] / ntot / ddf[1:] - 1 / ntot, 0.0))
         rmsea[1:] = np.where(ddf[1:] > 0, val * np.sqrt(ngroups), 0.0)
+    elif method == "satorra.2000":
+        for m in range(n - 1):
+            out = _satorra2000(fits[m], fits[m + 1], scaled_shifted=scaled_shifted)
+            diff[m + 1] = out["chisq_diff"]
+            ddf[m + 1] = out["df_diff"]
+            cd[m + 1] = out["scaling_factor"]
+            scale[m + 1] = out["scale"]
+            shift[m + 1] = out["shift"]
     else:
         for m in range(n - 1):
             t_delta, c_d = _scaled_difference(
@@ -213,8 +279,8 @@ def lrt(*fits: SEMResult, method: str = "default", model_names=None) -> pd.DataF
     out = pd.DataFrame(
         {
             "df": dfs.astype(int),
-            "aic": [float(fm["aic"]) for fm in fms],
-            "bic": [float(fm["bic"]) for fm in fms],
+            "aic": [float(fm.get("aic", np.nan)) for fm in fms],
+            "bic": [float(fm.get("bic", np.nan)) for fm in fms],
             "chisq": chisq,
             "chisq_diff": diff,
             "rmsea": rmsea,
@@ -226,7 +292,48 @@ def lrt(*fits: SEMResult, method: str = "default", model_names=None) -> pd.DataF
         index=pd.Index(names, name="model"),
     )
     out.attrs["method"] = method
-    return out[LRT_COLUMNS]
+    if method == "satorra.2000" and scaled_shifted and estimator != "WLSM":
+        out.attrs["scale"] = scale.tolist()
+        out.attrs["shift"] = shift.tolist()
+    out = out[LRT_COLUMNS]
+    return out
+
+
+def _satorra2000(m1, m0, *, scaled_shifted):
+    """Satorra's (2000) difference test of m0 (restricted) against m1, fits with ordered data.
+
+    Gathers lavaan's ingredients from the two fits (Jacobians of the first-step statistics at
+    each model's estimates, equality-constraint bases, the less restricted model's weights
+    and ``Γ``) and hands them to
+    :func:`~nrel_research.sem._ordgroups.satorra2000_difference`.
+    """
+    from ._categorical import CATEGORICAL_ESTIMATORS, _weights
+    from ._ordgroups import satorra2000_difference
+
+    if list(m1.model.ov_names) != list(m0.model.ov_names):
+        raise NrelError(
+            "lrt(): the two models order the observed variables differently "
+            f"({', '.join(m1.model.ov_names)} and {', '.join(m0.model.ov_names)}); the "
+            "Satorra (2000) test compares the same first-step statistics, so write the "
+            "indicators in the same order in both models."
+        )
+    wtype, _, test = CATEGORICAL_ESTIMATORS[str(m1.estimator).upper()]
+    t1, t0 = m1.optim.test, m0.optim.test
+    return satorra2000_difference(
+        t0=float(t0["chisq"]),
+        t1=float(t1["chisq"]),
+        df0=int(t0["df"]),
+        df1=int(t1["df"]),
+        delta1=m1.model.wls_jacobian(m1.theta),
+        delta0=m0.model.wls_jacobian(m0.theta),
+        k1=m1.model.ceq_basis,
+        k0=m0.model.ceq_basis,
+        weights=[np.diag(_weights(st, wtype)) for st in m1.stats],
+        gammas=[np.asarray(st.gamma, dtype=float) for st in m1.stats],
+        nobs=[st.n for st in m1.stats],
+        scaled_shifted=scaled_shifted,
+        satterthwaite=test == "scaled.shifted",
+    )
 
 
 def _warn(msg):
@@ -236,15 +343,15 @@ def _warn(msg):
 def _single(fit, name):
     """Test the model against the saturated model (lavaan ``lav_test_lrt_single_model``)."""
     fm = fit.fit_measures()
-    scaled = fit.estimator == "MLR"
+    scaled = str(fit.estimator).upper() in _SCALED_DEFAULT
     chisq = float(fm["chisq_scaled"] if scaled else fm["chisq"])
     pval = float(fm["pvalue_scaled"] if scaled else fm["pvalue"])
     df = int(fm["df"])
     out = pd.DataFrame(
         {
             "df": [0, df],
-            "aic": [np.nan, float(fm["aic"])],
-            "bic": [np.nan, float(fm["bic"])],
+            "aic": [np.nan, float(fm.get("aic", np.nan))],
+            "bic": [np.nan, float(fm.get("bic", np.nan))],
             "chisq": [0.0, chisq],
             "chisq_diff": [np.nan, chisq],
             "rmsea": [np.nan, np.nan],

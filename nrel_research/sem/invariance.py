@@ -8,8 +8,10 @@ Chen's (2007) cut-offs. Checked against lavaan 0.6.14 with
 ``tests/reference/sem_group_equal.R`` (``atol=1e-4``).
 
 The levels live in :data:`INVARIANCE_LEVELS` (name -> lavaan ``group.equal`` keywords), a
-registry later levels (e.g. threshold invariance of ordinal indicators, Wu & Estabrook, 2016)
-extend; each level's cut-offs live in :data:`CHEN_2007_CUTOFFS`.
+registry later levels extend; with ordered (ordinal) indicators the names map through
+:data:`ORDINAL_INVARIANCE_LEVELS` instead (threshold invariance first, then loadings, then
+intercepts, as Wu & Estabrook, 2016, recommend). Each level's cut-offs live in
+:data:`CHEN_2007_CUTOFFS`.
 
 References
 ----------
@@ -43,12 +45,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..exceptions import NrelError, NrelWarning, SpecificationError
+from .._validation import check_columns
+from ..exceptions import DataError, NrelError, NrelWarning, SpecificationError
+from ._ordgroups import wu_estabrook_syntax
 from .api import fit
 from .result import SEMResult
 from .syntax import check_group_equal, parse_model
 
-__all__ = ["CHEN_2007_CUTOFFS", "INVARIANCE_LEVELS", "invariance"]
+__all__ = ["CHEN_2007_CUTOFFS", "INVARIANCE_LEVELS", "ORDINAL_INVARIANCE_LEVELS", "invariance"]
 
 #: Invariance levels in their usual order: name -> lavaan ``group.equal`` keywords. Each
 #: level adds constraints to the one before it (the sequence must be nested).
@@ -57,6 +61,22 @@ INVARIANCE_LEVELS: dict[str, tuple[str, ...]] = {
     "metric": ("loadings",),
     "scalar": ("loadings", "intercepts"),
     "strict": ("loadings", "intercepts", "residuals"),
+    "thresholds": ("thresholds",),
+}
+
+#: The levels with ordered indicators (Wu & Estabrook, 2016; semTools ``measEq.syntax(ID.cat =
+#: "Wu.Estabrook.2016")``): name -> ``group.equal`` keywords. Levels whose keywords hold
+#: ``"thresholds"`` but not ``"intercepts"`` are fitted with Wu & Estabrook's identification
+#: (intercepts of the ordered items free in groups 2..G, latent means fixed at 0; lavaan's own
+#: ``group.equal = "thresholds"`` instead keeps the intercepts at 0 and frees the latent
+#: means, a more restricted model); from ``"scalar"`` on the two coincide. ``"strict"`` needs
+#: ``parameterization="theta"`` (residual variances are not parameters under delta).
+ORDINAL_INVARIANCE_LEVELS: dict[str, tuple[str, ...]] = {
+    "configural": (),
+    "thresholds": ("thresholds",),
+    "metric": ("thresholds", "loadings"),
+    "scalar": ("thresholds", "loadings", "intercepts"),
+    "strict": ("thresholds", "loadings", "intercepts", "residuals"),
 }
 
 #: Chen's (2007, "Recommendations") cut-offs for the change against the previous level: lack
@@ -180,19 +200,20 @@ def difference_test(
     }
 
 
-def _levels(levels) -> list[tuple[str, tuple[str, ...]]]:
+def _levels(levels, registry=None) -> list[tuple[str, tuple[str, ...]]]:
+    registry = INVARIANCE_LEVELS if registry is None else registry
     if isinstance(levels, str):
         levels = [levels]
     out = []
     for lev in levels:
         if isinstance(lev, str):
-            if lev not in INVARIANCE_LEVELS:
+            if lev not in registry:
                 raise SpecificationError(
                     f"invariance: unknown level {lev!r}; use one of "
-                    f"{', '.join(map(repr, INVARIANCE_LEVELS))} or a (name, group_equal) pair, "
+                    f"{', '.join(map(repr, registry))} or a (name, group_equal) pair, "
                     "e.g. ('lv_variances', ('loadings', 'lv.variances'))."
                 )
-            out.append((lev, INVARIANCE_LEVELS[lev]))
+            out.append((lev, registry[lev]))
         elif isinstance(lev, tuple) and len(lev) == 2 and isinstance(lev[0], str):
             out.append((lev[0], check_group_equal(lev[1])))
         else:
@@ -212,6 +233,56 @@ def _levels(levels) -> list[tuple[str, tuple[str, ...]]]:
                 f"({', '.join(ge0)}); order the levels from least to most constrained."
             )
     return out
+
+
+def _ordinal_setup(model, data, group, plan, fit_kwargs):
+    """Syntax per level, numbers of thresholds and groups for the ordinal sequence."""
+    param = str(fit_kwargs.get("parameterization", "delta"))
+    for name, ge in plan:
+        if "residuals" in ge and param != "theta":
+            raise SpecificationError(
+                f"invariance: level {name!r} holds residual variances equal, which are not "
+                "parameters of ordered indicators under parameterization='delta'; use "
+                "parameterization='theta' for strict invariance (as semTools' measEq.syntax)."
+            )
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"invariance: data must be a pandas DataFrame, got {type(data).__name__}.")
+    pt = parse_model(model, meanstructure=True)
+    ordered = fit_kwargs.get("ordered")
+    ov = list(pt.ov_names)
+    names = (
+        ov
+        if ordered is True
+        else [str(v) for v in ([ordered] if isinstance(ordered, str) else ordered)]
+    )
+    numeric = [v for v in ov if v not in names]
+    if numeric:
+        raise SpecificationError(
+            f"invariance: with ordered= every observed variable of the model must be ordered "
+            f"(Wu & Estabrook's levels are defined for ordinal items); {', '.join(numeric)} "
+            "are not. Fit mixed models level by level with sem.fit(group_equal=...)."
+        )
+    check_columns(data, [*ov, group], data_name=str(fit_kwargs.get("data_name", "data")))
+    labels = fit_kwargs.get("group_label")
+    ngroups = len(labels) if labels is not None else int(data[group].nunique())
+    if ngroups < 2:
+        raise DataError(
+            f"invariance: column {group!r} holds {ngroups} group(s); invariance compares two "
+            "or more groups."
+        )
+    nth = {v: max(int(pd.to_numeric(data[v], errors="coerce").nunique()) - 1, 1) for v in ov}
+    we_levels = {name for name, ge in plan if "thresholds" in ge and "intercepts" not in ge}
+    few = [v for v, k in nth.items() if k < 2]
+    if we_levels and few:
+        raise SpecificationError(
+            f"invariance: {', '.join(few)} have only 2 categories; Wu & Estabrook's (2016) "
+            "threshold level needs at least 3 per item (binary items are identified "
+            "differently). Use levels=('configural', 'scalar') or fit the binary model with "
+            "sem.fit(group_equal=...)."
+        )
+    we_syntax = wu_estabrook_syntax(model, ov, pt.lv_names, ngroups)
+    syntax = {name: (we_syntax if name in we_levels else model) for name, _ in plan}
+    return {"syntax": syntax, "nthresholds": nth, "ngroups": ngroups, "we_levels": we_levels}
 
 
 def _marker_notes(model: str, partial: tuple[str, ...], std_lv: bool) -> list[str]:
@@ -255,12 +326,7 @@ def invariance(
     model: str,
     data: pd.DataFrame,
     group: str,
-    levels: Sequence[str | tuple[str, Sequence[str]]] = (
-        "configural",
-        "metric",
-        "scalar",
-        "strict",
-    ),
+    levels: Sequence[str | tuple[str, Sequence[str]]] | None = None,
     partial: Sequence[str] | str | None = None,
     **fit_kwargs: Any,
 ) -> pd.DataFrame:
@@ -283,10 +349,14 @@ def invariance(
         Raw data with the model's variables and the ``group`` column.
     group : str
         Column holding the group labels (groups in order of first appearance, as lavaan).
-    levels : sequence, default ("configural", "metric", "scalar", "strict")
-        Names in :data:`INVARIANCE_LEVELS`, or ``(name, group_equal)`` pairs for other
+    levels : sequence, optional
+        Names in :data:`INVARIANCE_LEVELS` (with ``ordered=``: in
+        :data:`ORDINAL_INVARIANCE_LEVELS`), or ``(name, group_equal)`` pairs for other
         levels (e.g. ``("lv_variances", ("loadings", "intercepts", "lv.variances"))``); each
-        level must contain the constraints of the one before it.
+        level must contain the constraints of the one before it. Default
+        ``("configural", "metric", "scalar", "strict")``; with ordered indicators
+        ``("configural", "thresholds", "metric", "scalar")``, plus ``"strict"`` under
+        ``parameterization="theta"``.
     partial : str or sequence of str, optional
         lavaan ``group.partial`` strings (``"x3 ~ 1"``, ``"visual =~ x2"``) for partial
         invariance; each is freed at the levels whose ``group_equal`` constrains it (an
@@ -295,7 +365,24 @@ def invariance(
         about (:class:`~nrel_research.exceptions.NrelWarning`): it is fixed at 1 in every
         group, and the latent variable's metric presumes that item is invariant.
     **fit_kwargs
-        Passed to :func:`~nrel_research.sem.fit` (e.g. ``std_lv=True``, ``data_name=``).
+        Passed to :func:`~nrel_research.sem.fit` (e.g. ``std_lv=True``, ``data_name=``,
+        ``ordered=``, ``estimator=``, ``parameterization=``). With ``ordered=`` (every
+        observed variable of the model must be ordered) the levels follow Wu & Estabrook
+        (2016): configural; thresholds (thresholds equal; the items' intercepts and scale
+        factors, or under theta their residual variances, free in groups 2..G, latent means
+        0); metric (also loadings; with ``std_lv=True`` the latent variances of groups 2..G
+        free); scalar (also intercepts, i.e. lavaan's ``group.equal = c("thresholds",
+        "loadings", "intercepts")``: intercepts 0, latent means free in groups 2..G);
+        strict (theta only: also residual variances). Their chi-squares equal semTools'
+        ``measEq.syntax(ID.cat = "Wu.Estabrook.2016")`` models; lavaan's own
+        ``group.equal = "thresholds"`` is a different, more restricted model (see
+        :mod:`nrel_research.sem._ordgroups`), which :func:`~nrel_research.sem.fit` gives.
+        The table then reports the scaled statistics (WLSMV: ``chisq_scaled``,
+        ``pvalue_scaled``, ``cfi_scaled``, ``tli_scaled``, ``rmsea_scaled``; ``srmr``) and
+        the difference test is lavaan's ``lavTestLRT`` default (Satorra, 2000,
+        scaled-shifted, for WLSMV/ULSMV; Satorra & Bentler, 2001, for WLSM). Checked
+        against lavaan 0.6.14 / semTools 0.5.6 with ``tests/reference/sem_ordinal_groups.R``
+        (``atol=1e-4``).
 
     Returns
     -------
@@ -311,7 +398,9 @@ def invariance(
         invariance first).
         ``attrs["fits"]`` maps each level to its :class:`SEMResult`; ``attrs["basis"]``
         states the cut-offs used (for total N > 300 or <= 300) and that they are guidance for
-        ML on continuous data; ``attrs["cutoffs"]`` holds them.
+        ML on continuous data (and, with ordered indicators, guidance only); ``attrs["cutoffs"]``
+        holds them; ``attrs["identification"]`` names each level's identification
+        (``"lavaan group.equal"`` or ``"Wu & Estabrook (2016)"``).
 
     Raises
     ------
@@ -344,6 +433,18 @@ def invariance(
     >>> row = part.iloc[2]
     >>> row["group_partial"], int(row["df_diff"]), row["verdict"]
     ('x3~1, x7~1', 4, 'supported')
+
+    The same items cut into five ordered categories (WLSMV; Wu & Estabrook's sequence):
+
+    >>> hso = load_dataset("holzinger_swineford_1939_ordinal")
+    >>> items = [f"x{k}" for k in range(1, 10)]
+    >>> otab = sem.invariance(model, hso, group="school", ordered=items)
+    >>> otab[["level", "df", "chisq_diff", "df_diff"]].round(3)
+            level  df  chisq_diff  df_diff
+    0  configural  48         NaN      NaN
+    1  thresholds  66      20.274     18.0
+    2      metric  72       1.047      6.0
+    3      scalar  78      42.966      6.0
     """
     if not isinstance(group, str):
         raise NrelError(
@@ -356,7 +457,16 @@ def invariance(
                 f"invariance: {bad}= is set by invariance() itself; use group, levels and "
                 "partial instead."
             )
-    plan = _levels(levels)
+    ordered = fit_kwargs.get("ordered")
+    is_ordinal = ordered is not None and ordered is not False
+    param = str(fit_kwargs.get("parameterization", "delta"))
+    if levels is None:
+        levels = ("configural", "metric", "scalar", "strict")
+        if is_ordinal:
+            levels = ("configural", "thresholds", "metric", "scalar")
+            levels += ("strict",) if param == "theta" else ()
+    plan = _levels(levels, ORDINAL_INVARIANCE_LEVELS if is_ordinal else INVARIANCE_LEVELS)
+    ordinal = _ordinal_setup(model, data, group, plan, fit_kwargs) if is_ordinal else None
     partial_t: tuple[str, ...]
     if partial is None:
         partial_t = ()
@@ -369,14 +479,16 @@ def invariance(
     per_level = []
     used: set[str] = set()
     normalised: tuple[str, ...] = ()
-    for _, ge in plan:
+    for name, ge in plan:
         pt = parse_model(
-            model,
-            ngroups=2,
+            ordinal["syntax"][name] if ordinal else model,
+            ngroups=ordinal["ngroups"] if ordinal else 2,
             meanstructure=True,
             std_lv=std_lv,
             group_equal=ge,
             group_partial=partial_t,
+            ordered=ordinal["nthresholds"] if ordinal else None,
+            parameterization=param,
         )
         normalised = pt.group_partial
         constrained = set(pt.constrained)
@@ -403,7 +515,8 @@ def invariance(
     prev = None
     failed = None
     for (name, ge), keep in zip(plan, per_level, strict=True):
-        res = fit(model, data, group=group, group_equal=ge, group_partial=keep, **fit_kwargs)
+        syntax = ordinal["syntax"][name] if ordinal else model
+        res = fit(syntax, data, group=group, group_equal=ge, group_partial=keep, **fit_kwargs)
         fits[name] = res
         fm = res.fit_measures()
         row = {
@@ -412,8 +525,12 @@ def invariance(
             "group_partial": ", ".join(keep),
         }
         for key in ("npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "aic", "bic"):
-            row[key] = float(fm[key])
-        if robust:
+            row[key] = float(fm[key]) if key in fm.index else np.nan
+        if ordinal and "chisq_scaled" in fm.index:
+            # (D)WLS: lavaan's scaled test and the indices computed from it
+            for key in ("chisq", "pvalue", "cfi", "tli", "rmsea"):
+                row[key] = float(fm[f"{key}_scaled"])
+        elif robust:
             # MLR: the scaled test and the robust indices (Brosseau-Liard & Savalei), as a
             # report under MLR gives them
             row["chisq"] = float(fm["chisq_scaled"])
@@ -458,6 +575,25 @@ def invariance(
         srmr_txt=", ".join(f"{lev} {c['srmr']:.3f}" for lev, c in cuts.items()),
         n_txt=">" if cutset == "large" else "<=",
     )
+    table.attrs["identification"] = {
+        name: (
+            "Wu & Estabrook (2016)"
+            if ordinal and name in ordinal["we_levels"]
+            else "lavaan group.equal"
+        )
+        for name, _ in plan
+    }
+    if ordinal:
+        table.attrs["basis"] += (
+            " With ordered indicators the levels follow Wu & Estabrook (2016) (threshold "
+            "invariance first, then loadings, then intercepts); the table reports lavaan's "
+            "scaled chi-square with its p-value and the scaled CFI, TLI and RMSEA (and SRMR), "
+            "the changes are computed on those, and the difference test is lavaan's "
+            f"lavTestLRT default for {str(fit_kwargs.get('estimator', 'WLSMV')).upper()} "
+            "(Satorra, 2000, scaled and shifted; Satorra & Bentler, 2001, for WLSM). Chen's "
+            "(2007) cut-offs were derived for ML with continuous indicators: for ordinal data "
+            "they are guidance only, and the thresholds level has none."
+        )
     if robust:
         table.attrs["basis"] += (
             " Under MLR the table reports the scaled chi-square (Yuan-Bentler) with its p-value "

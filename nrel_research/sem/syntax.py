@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import SpecificationError
+from ._ordgroups import expand_group_equal, free_in_later_groups
 
 __all__ = ["GROUP_EQUAL_KEYWORDS", "ParTable", "check_group_equal", "parse_model"]
 
@@ -326,6 +327,7 @@ def _flatten(formulas: list[_Formula]):
                 )
             constraints.append((f.lhs[0], f.op, f.rhs, f.line))
             continue
+        this_formula: dict[tuple[str, str, str], int] = {}
         for term in _split_top(f.rhs, "+"):
             if not term:
                 raise SpecificationError(
@@ -356,6 +358,20 @@ def _flatten(formulas: list[_Formula]):
                         f"model syntax line {f.line}: {lhs!r} cannot be an indicator of itself."
                     )
                 key = (lhs, op, rhs)
+                if key in this_formula and mod:
+                    # lavaan (lav_syntax_parse_rhs) merges the modifiers of a term repeated
+                    # in one formula: 'y ~ c(0, NA)*1 + c(a, b)*1' fixes and labels y ~ 1
+                    # (semTools' measEq.syntax writes this); a modifier kind given twice is
+                    # refused below as a duplicate
+                    r = this_formula[key]
+                    old = mods[rows[r][3] - 1] if rows[r][3] else {}
+                    if not set(mod) & set(old):
+                        if rows[r][3]:
+                            old.update(mod)
+                        else:
+                            mods.append(mod)
+                            rows[r] = (*rows[r][:3], len(mods), rows[r][4])
+                        continue
                 if key in seen:
                     # lavaan warns and ignores duplicated elements; we refuse (a likely typo)
                     raise SpecificationError(
@@ -367,6 +383,7 @@ def _flatten(formulas: list[_Formula]):
                 if mod:
                     mods.append(mod)
                     mod_idx = len(mods)
+                this_formula[key] = len(rows)
                 rows.append((lhs, op, rhs, mod_idx, f.line))
     if not rows:
         raise SpecificationError(
@@ -477,8 +494,9 @@ GROUP_EQUAL_KEYWORDS = (
     "lv.variances",
     "lv.covariances",
     "regressions",
+    "thresholds",
 )
-_PARTIAL_RE = re.compile(r"^([A-Za-z_.][A-Za-z0-9_.]*)(=~|~~|~)([A-Za-z0-9_.]+)$")
+_PARTIAL_RE = re.compile(r"^([A-Za-z_.][A-Za-z0-9_.]*)(=~|~~|~|\|)([A-Za-z0-9_.]+)$")
 
 
 def _as_tuple(value, what: str) -> tuple[str, ...]:
@@ -509,7 +527,10 @@ def check_group_equal(group_equal: Sequence[str] | str) -> tuple[str, ...]:
     group_equal : str or sequence of str
         Keywords among :data:`GROUP_EQUAL_KEYWORDS` (``"loadings"``, ``"intercepts"``,
         ``"means"``, ``"residuals"``, ``"residual.covariances"``, ``"lv.variances"``,
-        ``"lv.covariances"``, ``"regressions"``); a single string is one keyword.
+        ``"lv.covariances"``, ``"regressions"``, ``"thresholds"``); a single string is one
+        keyword. ``"thresholds"`` needs ordered indicators; :func:`parse_model` refuses it
+        in a model without them (lavaan would free the latent means and leave the model
+        unidentified).
 
     Returns
     -------
@@ -518,9 +539,8 @@ def check_group_equal(group_equal: Sequence[str] | str) -> tuple[str, ...]:
     Raises
     ------
     SpecificationError
-        For an unknown keyword (the message lists the valid ones), for ``"thresholds"``
-        (ordinal models are not supported yet) and for ``"composite.loadings"`` (formative
-        indicators are not supported).
+        For an unknown keyword (the message lists the valid ones) and for
+        ``"composite.loadings"`` (formative indicators are not supported).
 
     Examples
     --------
@@ -530,12 +550,6 @@ def check_group_equal(group_equal: Sequence[str] | str) -> tuple[str, ...]:
     out: list[str] = []
     for kw in _as_tuple(group_equal, "group_equal"):
         key = kw.strip()
-        if key == "thresholds":
-            raise SpecificationError(
-                "group_equal: 'thresholds' applies to ordinal (categorical) indicators, which "
-                "the engine does not support yet; treat the items as continuous and use "
-                "'intercepts', or fit the ordinal model in lavaan."
-            )
         if key == "composite.loadings":
             raise SpecificationError(
                 "group_equal: 'composite.loadings' needs formative indicators (<~), which are "
@@ -565,22 +579,23 @@ def _parse_partial(entry: str) -> str:
         raise SpecificationError(
             f"group_partial: cannot read {entry!r}; name one parameter as lavaan does: "
             "'visual =~ x2' (loading), 'x1 ~ 1' (intercept or latent mean), 'x1 ~~ x1' "
-            "(residual variance), 'f1 ~~ f2' (covariance) or 'y ~ x' (regression)."
+            "(residual variance), 'f1 ~~ f2' (covariance), 'y ~ x' (regression) or "
+            "'y3 | t1' (threshold of an ordered indicator)."
         )
     return text
 
 
-def _group_equal_rows(lhs, op, rhs, group_equal, lv, nox) -> list[int]:
+def _group_equal_rows(lhs, op, rhs, group_equal, lv, nox, ordered=()) -> list[int]:
     """Rows of group 1 that ``group.equal`` constrains (lavaan's ``lav_partable_labels``).
 
     loadings: every ``=~``; intercepts: ``~1`` of observed variables other than fixed.x
     covariates; means: ``~1`` of latent variables; regressions: every ``~``; residuals:
     ``x ~~ x`` of those observed variables; residual.covariances: ``x ~~ y`` (x != y) with
     ``x`` among them; lv.variances / lv.covariances: ``f ~~ f`` / ``f ~~ g`` with ``f``
-    latent.
+    latent; thresholds: ``y | t`` of the ordered indicators.
     """
     ge = set(group_equal)
-    lv, nox = set(lv), set(nox)
+    lv, nox, ordered = set(lv), set(nox), set(ordered)
     out = []
     for i in range(len(lhs)):
         o, a, b = op[i], lhs[i], rhs[i]
@@ -593,6 +608,7 @@ def _group_equal_rows(lhs, op, rhs, group_equal, lv, nox) -> list[int]:
             or ("residual.covariances" in ge and o == "~~" and a in nox and a != b)
             or ("lv.variances" in ge and o == "~~" and a in lv and a == b)
             or ("lv.covariances" in ge and o == "~~" and a in lv and a != b)
+            or ("thresholds" in ge and o == "|" and a in ordered)
         )
         if hit:
             out.append(i)
@@ -749,6 +765,10 @@ def parse_model(
     formulas = _formulas(model)
     rows, mods, constraints = _flatten(formulas)
     ord_map = _ordered_map(ordered, nthresholds, _vnames([(*r[:5], 1) for r in rows])["ov"])
+    # lavaan's cross-group rules for ordered indicators (nrel_research.sem._ordgroups):
+    # "thresholds" <-> "intercepts"; "thresholds" is refused without ordered indicators
+    ordered_names = list(ord_map)
+    group_equal = expand_group_equal(group_equal, categorical=bool(ordered_names))
     if meanstructure == "default":
         meanstructure = any(r[1] == "~1" for r in rows)
     if ord_map:
@@ -864,19 +884,24 @@ def parse_model(
     label = [""] * n
     start = [math.nan] * n
     if ngroups > 1:
-        # lav_partable_flat: identification adjustments in groups 2..G (before modifiers)
-        lv_set = set(lv)
-        free_lv_means = meanstructure and "intercepts" in group_equal
-        free_lv_means = free_lv_means and "means" not in group_equal
-        free_lv_vars = std_lv and "loadings" in group_equal
-        free_lv_vars = free_lv_vars and "lv.variances" not in group_equal
-        for i in range(base, n):
-            if user[i] or lhs[i] not in lv_set:
-                continue
-            is_mean = free_lv_means and op[i] == "~1"
-            is_var = free_lv_vars and op[i] == "~~" and lhs[i] == rhs[i]
-            if is_mean or is_var:
-                free[i], ustart[i] = 1, math.nan
+        # lav_partable_flat: identification adjustments in groups 2..G (before modifiers):
+        # latent means, std.lv latent variances, and with "thresholds" the scale factors
+        # (delta) or the ordered indicators' residual variances (theta); see _ordgroups
+        free_in_later_groups(
+            lhs,
+            op,
+            rhs,
+            user,
+            group,
+            free,
+            ustart,
+            lv=lv,
+            ordered=ordered_names,
+            group_equal=group_equal,
+            meanstructure=meanstructure,
+            std_lv=std_lv,
+            parameterization=parameterization,
+        )
 
     warn_single_label = False
     for el, mod in enumerate(mods, start=1):
@@ -934,7 +959,9 @@ def parse_model(
     group_partial = _normalise_partial(group_partial, labels_eq[:base])
     flagged = []
     if ngroups > 1 and group_equal:
-        flagged = _group_equal_rows(lhs[:base], op[:base], rhs[:base], group_equal, lv, nox_eq)
+        flagged = _group_equal_rows(
+            lhs[:base], op[:base], rhs[:base], group_equal, lv, nox_eq, ordered_names
+        )
     elif group_equal:
         messages.append(
             "group_equal has no effect with a single group (as in lavaan): the data have one "
