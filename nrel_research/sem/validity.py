@@ -33,9 +33,15 @@ Evaluating structural equation models with unobservable variables and measuremen
 A new criterion for assessing discriminant validity in variance-based SEM. *Journal of the
 Academy of Marketing Science, 43*, 115-135. Roemer, E., Schuberth, F., & Henseler, J. (2021).
 HTMT2 - an improved criterion for assessing discriminant validity in structural equation
-modeling. *Industrial Management & Data Systems, 121*, 2637-2650.
+modeling. *Industrial Management & Data Systems, 121*, 2637-2650. Zumbo, B. D., Gadermann,
+A. M., & Zeisser, C. (2007). Ordinal versions of coefficients alpha and theta for Likert rating
+scales. *Journal of Modern Applied Statistical Methods, 6*, 21-29. Green, S. B., & Yang, Y.
+(2009). Reliability of summed item scores using structural equation modeling: An alternative
+to coefficient alpha. *Psychometrika, 74*, 155-167. Owen, D. B. (1956). Tables for computing
+bivariate normal probabilities. *The Annals of Mathematical Statistics, 27*, 1075-1090.
 Oracles: semTools 0.5-6 ``compRelSEM``, ``AVE``, ``htmt`` and psych 2.2.9 ``alpha``, via
-``tests/reference/validity.R``.
+``tests/reference/validity.R`` and, for ordinal indicators, ``tests/reference/
+ordinal_validity.R``.
 """
 
 from __future__ import annotations
@@ -45,16 +51,20 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 import pingouin
+from scipy import special
 
 from .._validation import check_choice, check_columns
 from ..exceptions import DataError, SpecificationError
 
 __all__ = [
+    "alpha_from_cov",
     "ave",
+    "bivariate_normal_cdf",
     "composite_reliability",
     "cronbach_alpha",
     "fornell_larcker",
     "htmt",
+    "htmt_from_cor",
     "reliability_table",
 ]
 
@@ -153,11 +163,126 @@ def _factor_indicators(loadings: pd.DataFrame, factor: str) -> list[str]:
     return col.index[col.to_numpy() != 0].tolist()
 
 
+def bivariate_normal_cdf(h, k, rho) -> np.ndarray:
+    """Return the standard bivariate normal distribution function ``P(Z1 <= h, Z2 <= k)``.
+
+    Owen's (1956) representation through his T function (``scipy.special.owens_t``, accurate
+    to double precision): ``Φ2(h, k; rho) = ½Φ(h) + ½Φ(k) - T(h, a_h) - T(k, a_k) - β`` with
+    ``a_h = (k - rhoh) / (h√(1 - rho²))``, ``a_k = (h - rhok) / (k√(1 - rho²))`` and ``β = ½`` when
+    ``hk < 0`` or ``hk = 0`` and ``h + k < 0`` (``β = 0`` otherwise); the limits ``h = 0``,
+    ``k = 0``, ``|rho| = 1`` and infinite arguments are handled exactly. Vectorised: no scalar
+    CDF is called in a loop.
+
+    Parameters
+    ----------
+    h, k, rho : array_like
+        Upper limits and correlations; broadcast against each other. ``|rho| > 1`` gives
+        ``NaN``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Probabilities, shaped as the broadcast inputs. Checked against
+        ``scipy.stats.multivariate_normal.cdf`` (``abseps=1e-12``) on a grid of limits and
+        correlations including 0 and ±1, ``atol=1e-10``; semTools' ``p2`` (mnormt ``pmnorm``)
+        enters the categorical-omega oracle.
+
+    Examples
+    --------
+    >>> round(float(bivariate_normal_cdf(0.0, 0.0, 0.5)), 12)  # 1/4 + arcsin(.5) / (2 pi)
+    0.333333333333
+    """
+    h, k, rho = np.broadcast_arrays(
+        np.asarray(h, dtype=float), np.asarray(k, dtype=float), np.asarray(rho, dtype=float)
+    )
+    out = np.full(h.shape, np.nan)
+    ph, pk = special.ndtr(h), special.ndtr(k)
+    deg_pos = rho >= 1
+    deg_neg = rho <= -1
+    out[deg_pos & (rho == 1)] = np.minimum(ph, pk)[deg_pos & (rho == 1)]
+    out[deg_neg & (rho == -1)] = np.maximum(ph + pk - 1, 0)[deg_neg & (rho == -1)]
+    inner = (np.abs(rho) < 1) & ~np.isnan(h) & ~np.isnan(k)
+    # infinite limits: P(Z1 <= -inf) = 0, P(Z1 <= inf, Z2 <= k) = Phi(k)
+    lo = inner & ((h == -np.inf) | (k == -np.inf))
+    out[lo] = 0.0
+    hi_h = inner & ~lo & (h == np.inf)
+    out[hi_h] = pk[hi_h]
+    hi_k = inner & ~lo & ~hi_h & (k == np.inf)
+    out[hi_k] = ph[hi_k]
+    m = inner & np.isfinite(h) & np.isfinite(k)
+    if m.any():
+        hh, kk, rr = h[m], k[m], rho[m]
+        s = np.sqrt((1 - rr) * (1 + rr))
+
+        def t(x, y):  # T(x, (y - r x) / (x s)); T(0, +-inf) = +-1/4 (sign of y)
+            res = np.sign(y) * 0.25
+            nz = x != 0
+            res[nz] = special.owens_t(x[nz], (y[nz] - rr[nz] * x[nz]) / (x[nz] * s[nz]))
+            return res
+
+        beta = np.where((hh * kk < 0) | ((hh * kk == 0) & (hh + kk < 0)), 0.5, 0.0)
+        val = 0.5 * (ph[m] + pk[m]) - t(hh, kk) - t(kk, hh) - beta
+        both0 = (hh == 0) & (kk == 0)
+        val[both0] = 0.25 + np.arcsin(rr[both0]) / (2 * np.pi)
+        out[m] = np.clip(val, 0.0, 1.0)
+    return out
+
+
+def _omega_categorical(
+    common: np.ndarray, obs_cor: np.ndarray, thresholds: list[np.ndarray], scales: np.ndarray
+) -> float:
+    """Categorical omega as semTools ``omegaCat`` (Green & Yang, 2009), vectorised."""
+    sc = np.asarray(scales, dtype=float)
+    r_true = common * np.outer(sc, sc)
+    d = np.sqrt(np.diag(obs_cor))
+    r_obs = obs_cor / np.outer(d, d)
+    np.fill_diagonal(r_obs, 1.0)  # cov2cor: exactly 1, so Phi2(t, t', 1) = Phi(min(t, t'))
+    tau = np.concatenate([np.asarray(t, dtype=float) * sc[j] for j, t in enumerate(thresholds)])
+    item = np.concatenate([np.full(len(t), j) for j, t in enumerate(thresholds)])
+    ti, tj = np.meshgrid(tau, tau, indexing="ij")
+    ii, jj = np.meshgrid(item, item, indexing="ij")
+    marg = float(special.ndtr(tau).sum()) ** 2
+    num = float(bivariate_normal_cdf(ti, tj, r_true[ii, jj]).sum()) - marg
+    den = float(bivariate_normal_cdf(ti, tj, r_obs[ii, jj]).sum()) - marg
+    return num / den
+
+
+def _scaled_cov(obs_cov: pd.DataFrame, scales) -> pd.DataFrame:
+    """semTools: with categorical indicators SIGMA is rescaled to diag(1/s) SIGMA diag(1/s)."""
+    if scales is None:
+        return obs_cov
+    sc = pd.Series(scales, dtype=float).reindex(obs_cov.index).fillna(1.0).to_numpy()
+    return obs_cov / np.outer(sc, sc)
+
+
+def _thresholds(thresholds) -> dict[str, np.ndarray]:
+    if thresholds is None:
+        return {}
+    if not isinstance(thresholds, Mapping):
+        raise DataError(
+            "thresholds must map each ordered indicator to its thresholds, e.g. "
+            "{'x1': [-0.8, 0.1, 0.9]} (semTools getThreshold)."
+        )
+    out = {}
+    for name, t in thresholds.items():
+        arr = np.atleast_1d(np.asarray(t, dtype=float))
+        if arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(np.diff(arr) <= 0):
+            raise DataError(
+                f"thresholds of {name!r} are {arr.tolist()}; give one or more finite, "
+                "increasing thresholds per ordered indicator."
+            )
+        out[str(name)] = arr
+    return out
+
+
 def composite_reliability(
     loadings: pd.DataFrame,
     factor_cov: pd.DataFrame,
     obs_cov: pd.DataFrame,
     *,
+    thresholds: Mapping[str, Sequence[float]] | None = None,
+    scales: Mapping[str, float] | pd.Series | None = None,
+    ord_scale: bool = True,
     drop_single: bool = True,
 ) -> pd.DataFrame:
     """Composite reliability (omega) per factor, exactly as semTools ``compRelSEM``.
@@ -171,6 +296,22 @@ def composite_reliability(
     ``(Σλ)²φ / ((Σλ)²φ + Σθ)`` in the raw metric of the unit-weighted sum score (not the
     same number as the formula applied to the standardised solution).
 
+    **Ordinal indicators** (a fit with ``ordered=``; pass ``thresholds``): as semTools,
+    ``obs_cov`` (the sample polychoric correlations, lavaan's ``sampstat`` ``cov``) is first
+    rescaled to ``diag(1/s) S diag(1/s)`` with the ``scales`` ``s`` (lavaan's Δ; all 1 in the
+    default delta parameterization). With ``ord_scale=True`` (semTools' default) a factor
+    whose indicators are all ordered gets Green & Yang's (2009) *categorical omega*: the
+    reliability of the unit-weighted sum of the observed *category scores*,
+
+    ``ω = Σ_j Σ_j' [Σ_c Σ_c' Φ2(τ_jc, τ_j'c'; rho*_jj') - Φ_j Φ_j'] /
+    Σ_j Σ_j' [Σ_c Σ_c' Φ2(τ_jc, τ_j'c'; rho_jj') - Φ_j Φ_j']``,
+
+    with ``Φ_j = Σ_c Φ(τ_jc)``, the thresholds ``τ`` scaled by ``s``, ``rho*`` the
+    model-implied common part ``s λ φ λᵀ s`` and ``rho`` the polychoric correlations
+    (semTools ``omegaCat``). With ``ord_scale=False`` the continuous formula is applied on the
+    latent-response scale (semTools ``compRelSEM(ord.scale = FALSE)``). A factor mixing
+    ordered and numeric indicators gets ``NaN`` (semTools refuses it too).
+
     Parameters
     ----------
     loadings : pandas.DataFrame
@@ -178,7 +319,15 @@ def composite_reliability(
     factor_cov : pandas.DataFrame
         Factor covariance matrix (factors x factors).
     obs_cov : pandas.DataFrame
-        Indicator covariance matrix (see the module docstring).
+        Indicator covariance matrix (see the module docstring); for ordinal indicators the
+        polychoric (polyserial, Pearson) matrix, lavaan's ``lavInspect(fit, "sampstat")$cov``.
+    thresholds : mapping, optional
+        ``{indicator: [τ_1, ..., τ_{C-1}]}`` for the ordered indicators (lavaan's
+        ``lavInspect(fit, "est")$tau``); indicators not in it are numeric.
+    scales : mapping or pandas.Series, optional
+        ``{indicator: s}`` (lavaan's ``lavInspect(fit, "est")$delta``); default 1.
+    ord_scale : bool, default True
+        Categorical omega on the observed category scale (semTools ``ord.scale``).
     drop_single : bool, default True
         Leave out factors with a single indicator (semTools ``dropSingle``).
 
@@ -186,7 +335,10 @@ def composite_reliability(
     -------
     pandas.DataFrame
         Columns ``factor, n_items, omega``. Checked against semTools 0.5-6 ``compRelSEM`` on HS
-        (``obs.var`` TRUE and FALSE), ``atol=1e-10``.
+        (``obs.var`` TRUE and FALSE), ``atol=1e-10``; with ordinal indicators (default and
+        ``ord.scale = FALSE``; HS cut at quintiles in the delta and theta
+        parameterizations, skewed 6-point items, the simulated study's 7-point items) from
+        lavaan's own estimates, ``atol=1e-8`` (``tests/reference/ordinal_validity.R``).
 
     Examples
     --------
@@ -195,20 +347,93 @@ def composite_reliability(
     >>> s = pd.DataFrame([[2.0, 1.0], [1.0, 2.0]], index=["a", "b"], columns=["a", "b"])
     >>> composite_reliability(lam, phi, s)["omega"].tolist()
     [0.6666666666666666]
+
+    Two binary items with a latent-response correlation of .5 explained by one factor
+    (loadings √.5): categorical omega is the reliability of their 0/1 sum.
+
+    >>> lam = pd.DataFrame({"f": [0.5**0.5, 0.5**0.5]}, index=["a", "b"])
+    >>> r = pd.DataFrame([[1.0, 0.5], [0.5, 1.0]], index=["a", "b"], columns=["a", "b"])
+    >>> out = composite_reliability(lam, phi, r, thresholds={"a": [0.0], "b": [0.0]})
+    >>> round(float(out["omega"].iloc[0]), 4)
+    0.5
     """
     loadings = _as_frame(loadings, "loadings")
     factor_cov = _as_frame(factor_cov, "factor_cov")
-    obs_cov = _as_frame(obs_cov, "obs_cov")
+    obs_cov = _scaled_cov(_as_frame(obs_cov, "obs_cov"), scales)
+    tau = _thresholds(thresholds)
+    sc = (
+        pd.Series(1.0, index=loadings.index)
+        if scales is None
+        else pd.Series(scales, dtype=float).reindex(loadings.index).fillna(1.0)
+    )
     rows = []
     for f in loadings.columns:
         ind = _factor_indicators(loadings, f)
         if not ind or (drop_single and len(ind) == 1):
             continue
         lam = loadings.loc[ind, f].to_numpy()
-        common = lam.sum() ** 2 * float(factor_cov.loc[f, f])
-        total = float(obs_cov.loc[ind, ind].to_numpy().sum())
-        rows.append((str(f), len(ind), common / total))
+        n_cat = sum(i in tau for i in ind)
+        if 0 < n_cat < len(ind):
+            rows.append((str(f), len(ind), np.nan))  # semTools: mixed scales, no omega
+            continue
+        common = np.outer(lam, lam) * float(factor_cov.loc[f, f])
+        total = obs_cov.loc[ind, ind].to_numpy()
+        if n_cat and ord_scale:
+            value = _omega_categorical(common, total, [tau[i] for i in ind], sc.loc[ind].to_numpy())
+        else:
+            value = float(common.sum() / total.sum())
+        rows.append((str(f), len(ind), value))
     return pd.DataFrame(rows, columns=["factor", "n_items", "omega"])
+
+
+def alpha_from_cov(
+    cov: pd.DataFrame,
+    blocks: Mapping[str, Sequence[str]],
+    *,
+    scales: Mapping[str, float] | pd.Series | None = None,
+) -> pd.DataFrame:
+    """Cronbach's alpha per factor from a covariance or correlation matrix.
+
+    ``alpha = k/(k - 1) (1 - tr S / 1ᵀS1)`` (Cronbach, 1951; semTools ``computeAlpha``). On the
+    polychoric correlation matrix of ordinal items this is *ordinal alpha* (Zumbo, Gadermann &
+    Zeisser, 2007): the alpha of the continuous latent responses, not of the observed
+    category scores. As semTools, ``scales`` (lavaan's Δ of a fit in the theta
+    parameterization) rescale ``cov`` first.
+
+    Parameters
+    ----------
+    cov : pandas.DataFrame
+        Indicators x indicators.
+    blocks : mapping
+        ``{factor: [indicator, ...]}``.
+    scales : mapping or pandas.Series, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``factor, n_items, alpha`` (``NaN`` for single indicators). Checked against
+        semTools 0.5-6 ``compRelSEM(tau.eq = TRUE, ord.scale = FALSE)`` and psych 2.2.9
+        ``alpha()`` of lavaan's polychoric matrix, ``atol=1e-10``
+        (``tests/reference/ordinal_validity.R``).
+
+    Examples
+    --------
+    >>> r = pd.DataFrame([[1.0, 0.5], [0.5, 1.0]], index=["a", "b"], columns=["a", "b"])
+    >>> alpha_from_cov(r, {"f": ["a", "b"]})["alpha"].round(4).tolist()
+    [0.6667]
+    """
+    blocks = _check_blocks(blocks)
+    cov = _scaled_cov(_as_frame(cov, "cov"), scales)
+    check_columns(cov, [i for v in blocks.values() for i in v], data_name="cov")
+    rows = []
+    for f, items in blocks.items():
+        k = len(items)
+        if k < 2:
+            rows.append((f, k, np.nan))
+            continue
+        s = cov.loc[items, items].to_numpy()
+        rows.append((f, k, k / (k - 1) * (1 - np.trace(s) / s.sum())))
+    return pd.DataFrame(rows, columns=["factor", "n_items", "alpha"])
 
 
 def ave(
@@ -216,6 +441,7 @@ def ave(
     factor_cov: pd.DataFrame,
     obs_cov: pd.DataFrame,
     *,
+    scales: Mapping[str, float] | pd.Series | None = None,
     drop_single: bool = True,
 ) -> pd.DataFrame:
     """Average variance extracted per factor, exactly as semTools ``AVE``.
@@ -223,11 +449,15 @@ def ave(
     ``AVE_f = φ_ff Σλ_f² / Σ diag(S_f)`` (semTools 0.5-6 default ``obs.var = TRUE``: the
     indicators' *observed* variances; with the model-implied Σ(θ̂) and standardised indicators
     this is Fornell & Larcker's mean squared standardised loading). As semTools, a factor with
-    an indicator that also loads on another factor gets ``NaN``.
+    an indicator that also loads on another factor gets ``NaN``. For ordinal indicators pass
+    the polychoric matrix as ``obs_cov`` (and the ``scales`` of a theta-parameterized fit):
+    the AVE of the latent responses, as semTools ``AVE`` of a fit with ``ordered=``.
 
     Parameters
     ----------
     loadings, factor_cov, obs_cov : pandas.DataFrame
+        As :func:`composite_reliability`.
+    scales : mapping or pandas.Series, optional
         As :func:`composite_reliability`.
     drop_single : bool, default True
 
@@ -235,11 +465,12 @@ def ave(
     -------
     pandas.DataFrame
         Columns ``factor, n_items, ave``. Checked against semTools 0.5-6 ``AVE`` on HS,
-        ``atol=1e-10``.
+        ``atol=1e-10``, and on ordinal fits (``tests/reference/ordinal_validity.R``) from
+        lavaan's estimates, ``atol=1e-10``.
     """
     loadings = _as_frame(loadings, "loadings")
     factor_cov = _as_frame(factor_cov, "factor_cov")
-    obs_cov = _as_frame(obs_cov, "obs_cov")
+    obs_cov = _scaled_cov(_as_frame(obs_cov, "obs_cov"), scales)
     factors = [
         f
         for f in loadings.columns
@@ -258,6 +489,72 @@ def ave(
     return pd.DataFrame(rows, columns=["factor", "n_items", "ave"])
 
 
+def htmt_from_cor(
+    cor: pd.DataFrame,
+    blocks: Mapping[str, Sequence[str]],
+    *,
+    htmt2: bool = False,
+    absolute: bool = True,
+) -> pd.DataFrame:
+    """HTMT from a correlation (or covariance) matrix, as semTools ``htmt(sample.cov = )``.
+
+    The moment-level part of :func:`htmt`: pass e.g. a polychoric correlation matrix
+    (:func:`nrel_research.sem.polychoric`) for HTMT on ordinal items. A covariance matrix is
+    rescaled to correlations.
+
+    Parameters
+    ----------
+    cor : pandas.DataFrame
+        Indicators x indicators.
+    blocks : mapping
+        ``{factor: [indicator, ...]}`` in the model's order.
+    htmt2, absolute : bool
+        As :func:`htmt`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Factors x factors, ones on the diagonal.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame([[1, .6, .3, .3], [.6, 1, .3, .3], [.3, .3, 1, .5], [.3, .3, .5, 1]],
+    ...                  index=list("abcd"), columns=list("abcd"))
+    >>> round(float(htmt_from_cor(r, {"f": ["a", "b"], "g": ["c", "d"]}).loc["f", "g"]), 4)
+    0.5477
+    """
+    blocks = _check_blocks(blocks)
+    r = _as_frame(cor, "cor")
+    check_columns(r, [i for v in blocks.values() for i in v], data_name="cor")
+    d = np.sqrt(np.diag(r.to_numpy()))
+    r = pd.DataFrame(r.to_numpy() / np.outer(d, d), index=r.index, columns=r.columns)
+    if absolute or htmt2:
+        r = r.abs()
+
+    def avg(a: np.ndarray) -> float:
+        a = a[~np.isnan(a)]
+        return float(np.exp(np.mean(np.log(a)))) if htmt2 else float(np.mean(a))
+
+    within = {}
+    for f, v in blocks.items():
+        m = r.loc[v, v].to_numpy().copy()
+        np.fill_diagonal(m, np.nan)
+        within[f] = avg(m) if len(v) > 1 else np.nan
+    names = list(blocks)
+    out = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
+    for i, fi in enumerate(names):
+        for fj in names[:i]:
+            a = r.loc[blocks[fi], blocks[fj]].to_numpy().copy()
+            # semTools sets the diagonal of the full matrix to NA (shared items are skipped)
+            for a_i, it in enumerate(blocks[fi]):
+                for a_j, jt in enumerate(blocks[fj]):
+                    if it == jt:
+                        a[a_i, a_j] = np.nan
+            val = avg(a) / np.sqrt(within[fi] * within[fj])
+            out.loc[fi, fj] = out.loc[fj, fi] = val
+    return out
+
+
 def htmt(
     data: pd.DataFrame,
     blocks: Mapping[str, Sequence[str]],
@@ -272,7 +569,8 @@ def htmt(
     within j)`` (Henseler et al., 2015); with ``htmt2=True`` geometric instead of arithmetic
     means (HTMT2, Roemer et al., 2021). Note that semTools 0.5-6's *default* is
     ``htmt2 = TRUE``; here the classic HTMT is the default (pass ``htmt2=True`` for semTools'
-    default).
+    default). For ordinal items pass their polychoric correlation matrix to
+    :func:`htmt_from_cor`.
 
     Parameters
     ----------
@@ -305,8 +603,8 @@ def htmt(
 
     blocks = _check_blocks(blocks)
     missing = check_choice(missing, "missing", ["listwise", "ml"], normalize=True)
-    items = [i for v in blocks.values() for i in v]
-    sub = _numeric(data, list(dict.fromkeys(items)))
+    items = list(dict.fromkeys(i for v in blocks.values() for i in v))
+    sub = _numeric(data, items)
     if missing == "listwise":
         cc = sub.dropna()
         if len(cc) < 3:
@@ -318,31 +616,7 @@ def htmt(
         h1 = em_saturated(missing_patterns(sub))
         sd = np.sqrt(np.diag(h1.sigma))
         r = pd.DataFrame(h1.sigma / np.outer(sd, sd), index=sub.columns, columns=sub.columns)
-    if absolute or htmt2:
-        r = r.abs()
-
-    def avg(a: np.ndarray) -> float:
-        a = a[~np.isnan(a)]
-        return float(np.exp(np.mean(np.log(a)))) if htmt2 else float(np.mean(a))
-
-    within = {}
-    for f, v in blocks.items():
-        m = r.loc[v, v].to_numpy().copy()
-        np.fill_diagonal(m, np.nan)
-        within[f] = avg(m) if len(v) > 1 else np.nan
-    names = list(blocks)
-    out = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
-    for i, fi in enumerate(names):
-        for fj in names[:i]:
-            a = r.loc[blocks[fi], blocks[fj]].to_numpy().copy()
-            # semTools sets the diagonal of the full matrix to NA (shared items are skipped)
-            for a_i, it in enumerate(blocks[fi]):
-                for a_j, jt in enumerate(blocks[fj]):
-                    if it == jt:
-                        a[a_i, a_j] = np.nan
-            val = avg(a) / np.sqrt(within[fi] * within[fj])
-            out.loc[fi, fj] = out.loc[fj, fi] = val
-    return out
+    return htmt_from_cor(r, blocks, htmt2=htmt2, absolute=absolute)
 
 
 def fornell_larcker(ave_values: pd.DataFrame | pd.Series, factor_cov: pd.DataFrame) -> pd.DataFrame:
@@ -398,17 +672,27 @@ def reliability_table(
     loadings: pd.DataFrame,
     factor_cov: pd.DataFrame,
     obs_cov: pd.DataFrame,
+    *,
+    thresholds: Mapping[str, Sequence[float]] | None = None,
+    scales: Mapping[str, float] | pd.Series | None = None,
 ) -> pd.DataFrame:
     """Per factor: Cronbach's alpha, omega (composite reliability) and AVE in one table.
 
     Combines :func:`cronbach_alpha` (on ``data``), :func:`composite_reliability` and
-    :func:`ave` (on the fitted matrices); see the module docstring for what to pass.
+    :func:`ave` (on the fitted matrices); see the module docstring for what to pass. For a fit
+    with ordinal indicators pass their ``thresholds`` (and ``scales``) and the polychoric
+    matrix as ``obs_cov``: ``omega`` is then semTools' categorical omega and two columns are
+    added, ``alpha_ordinal`` (:func:`alpha_from_cov` of the polychoric matrix) and
+    ``omega_latent`` (``compRelSEM(ord.scale = FALSE)``).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``factor, n_items, alpha, alpha_std, omega, ave`` (one row per factor of
-        ``blocks``; ``NaN`` where a statistic is undefined, e.g. single-indicator factors).
+        ``blocks``; ``NaN`` where a statistic is undefined, e.g. single-indicator factors);
+        with ``thresholds`` ``factor, n_items, alpha, alpha_std, alpha_ordinal, omega,
+        omega_latent, ave`` (``alpha`` and ``alpha_std`` stay those of the observed category
+        scores).
 
     Examples
     --------
@@ -424,6 +708,31 @@ def reliability_table(
     """
     blocks = _check_blocks(blocks)
     a = cronbach_alpha(data, blocks)[["factor", "n_items", "alpha", "alpha_std"]]
-    o = composite_reliability(loadings, factor_cov, obs_cov)[["factor", "omega"]]
-    v = ave(loadings, factor_cov, obs_cov)[["factor", "ave"]]
-    return a.merge(o, on="factor", how="left").merge(v, on="factor", how="left")
+    o = composite_reliability(loadings, factor_cov, obs_cov, thresholds=thresholds, scales=scales)[
+        ["factor", "omega"]
+    ]
+    v = ave(loadings, factor_cov, obs_cov, scales=scales)[["factor", "ave"]]
+    out = a.merge(o, on="factor", how="left").merge(v, on="factor", how="left")
+    if thresholds is None:
+        return out
+    tau = _thresholds(thresholds)
+    ao = alpha_from_cov(obs_cov, blocks, scales=scales)[["factor", "alpha"]]
+    mixed = [f for f, v in blocks.items() if 0 < sum(i in tau for i in v) < len(v)]
+    ao.loc[ao["factor"].isin(mixed), "alpha"] = np.nan  # semTools: mixed scales, no alpha
+    ol = composite_reliability(
+        loadings, factor_cov, obs_cov, thresholds=tau, scales=scales, ord_scale=False
+    )[["factor", "omega"]]
+    out = out.merge(ao.rename(columns={"alpha": "alpha_ordinal"}), on="factor", how="left")
+    out = out.merge(ol.rename(columns={"omega": "omega_latent"}), on="factor", how="left")
+    return out[
+        [
+            "factor",
+            "n_items",
+            "alpha",
+            "alpha_std",
+            "alpha_ordinal",
+            "omega",
+            "omega_latent",
+            "ave",
+        ]
+    ]
