@@ -15,14 +15,14 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
-from nrel_research.exceptions import DataError
+from nrel_research import sem
+from nrel_research.exceptions import DataError, SpecificationError
 from nrel_research.sem.validity import (
     alpha_from_cov,
     ave,
-    bivariate_normal_cdf,
     composite_reliability,
+    htmt,
     htmt_from_cor,
     reliability_table,
 )
@@ -55,38 +55,6 @@ def test_versions(ref):
     assert ref["versions"]["semTools"] == "0.5.6"
     assert ref["versions"]["psych"] == "2.2.9"
     assert all(ref["cases"][c]["converged"] for c in CASES)
-
-
-# -- the bivariate normal distribution function ----------------------------------------------
-def test_bivariate_normal_cdf_matches_scipy():
-    grid = [-np.inf, -2.5, -0.7, 0.0, 0.3, 1.9, np.inf]
-    rhos = [-1.0, -0.95, -0.4, 0.0, 0.35, 0.9, 0.999, 1.0]
-    h, k, r = (a.ravel() for a in np.meshgrid(grid, grid, rhos, indexing="ij"))
-    got = bivariate_normal_cdf(h, k, r)
-    want = []
-    for hi, ki, ri in zip(h, k, r, strict=True):
-        if abs(ri) == 1 or not (np.isfinite(hi) and np.isfinite(ki)):
-            p_h, p_k = stats.norm.cdf(hi), stats.norm.cdf(ki)
-            if not np.isfinite(hi) or not np.isfinite(ki):
-                want.append(0.0 if -np.inf in (hi, ki) else (p_k if hi == np.inf else p_h))
-            elif ri == 1:
-                want.append(min(p_h, p_k))
-            else:
-                want.append(max(p_h + p_k - 1, 0.0))
-            continue
-        cov = [[1, ri], [ri, 1]]
-        want.append(stats.multivariate_normal.cdf([hi, ki], [0, 0], cov, abseps=1e-12, releps=0))
-    np.testing.assert_allclose(got, want, atol=1e-10, rtol=0)
-    assert got.shape == h.shape
-
-
-def test_bivariate_normal_cdf_known_values():
-    # orthant probability 1/4 + arcsin(rho)/(2 pi); independence; |rho| > 1 is undefined
-    assert bivariate_normal_cdf(0, 0, -0.5) == pytest.approx(1 / 6, abs=1e-15)
-    assert bivariate_normal_cdf(0.4, -1.2, 0.0) == pytest.approx(
-        stats.norm.cdf(0.4) * stats.norm.cdf(-1.2), abs=1e-15
-    )
-    assert np.isnan(bivariate_normal_cdf(0.1, 0.2, 1.2))
 
 
 # -- categorical omega, ordinal alpha, AVE from lavaan's estimates --------------------------
@@ -175,3 +143,42 @@ def test_bad_thresholds_are_refused(ref):
         )
     with pytest.raises(DataError, match="map each ordered indicator"):
         composite_reliability(m["loadings"], m["factor_cov"], m["obs_cov"], thresholds=[0.1])
+
+
+# -- HTMT on polychoric correlations from data (sem.polychoric) ------------------------------
+def case_data(root, case: str) -> pd.DataFrame:
+    if case.startswith("hs"):
+        return pd.read_csv(root / "nrel_research/datasets/holzinger_swineford_1939_ordinal.csv")
+    if case == "skewed":
+        return pd.read_csv(root / "tests/reference/data/ordinal_skewed.csv")
+    d = pd.read_csv(root / "data/simulated/responses.csv")
+    items = ["r1_1", "r1_2", "r1_3", "e6_1", "e6_2", "e6_3"]
+    d = d[(d["consent"] == 1) & (d["second_informant"] == 0)]
+    return d.dropna(subset=items)
+
+
+@pytest.mark.parametrize("case", ["hs", "skewed", "study"])
+def test_htmt_with_ordered_matches_semtools(ref, root, case):
+    c = ref["cases"][case]
+    data = case_data(root, case)
+    for key, h2 in (("htmt", False), ("htmt2", True)):
+        out = sem.htmt(c["model"], data, ordered=True, htmt2=h2)
+        assert list(out.index) == list(c["blocks"])
+        np.testing.assert_allclose(out.to_numpy(), np.array(c[key]), atol=1e-6, rtol=0)
+    # naming the ordered items is the same; the polychoric matrix is lavCor's
+    named = htmt(data, c["blocks"], ordered=c["items"])
+    np.testing.assert_allclose(named.to_numpy(), np.array(c["htmt"]), atol=1e-6, rtol=0)
+    pc = sem.polychoric(data, c["items"]).cor
+    np.testing.assert_allclose(pc.to_numpy(), np.array(c["lavcor"]), atol=1e-6, rtol=0)
+
+
+def test_htmt_missing_options(root, ref):
+    c = ref["cases"]["skewed"]
+    data = case_data(root, "skewed")
+    with pytest.raises(SpecificationError, match="pairwise"):
+        htmt(data, c["blocks"], missing="pairwise")
+    with pytest.raises(SpecificationError, match="missing='ml'"):
+        htmt(data, c["blocks"], missing="ml", ordered=True)
+    # complete data: pairwise = listwise
+    a = htmt(data, c["blocks"], ordered=True, missing="pairwise")
+    np.testing.assert_allclose(a.to_numpy(), np.array(c["htmt"]), atol=1e-6)

@@ -11,10 +11,12 @@ searches for the constraints to free and :func:`compare_paths` tests equal paths
 :func:`lrt` compares nested fits (lavaan's ``lavTestLRT``), :func:`score_test` and
 :func:`wald_test` test equality constraints (``lavTestScore``/``lavTestWald``);
 :func:`reliability`, :func:`htmt` and :func:`fornell_larcker` assess a measurement model and
-:func:`plot_path_diagram` draws it. Numbers are checked against lavaan 0.6.14 and semTools 0.5-6
+:func:`plot_path_diagram` draws it; :func:`polychoric` estimates polychoric/polyserial
+correlations of ordered items with thresholds and their asymptotic covariance (lavaan's
+``lavCor``). Numbers are checked against lavaan 0.6.14 and semTools 0.5-6
 (``tests/reference/sem_ml.R``, ``sem_missing_robust.R``, ``sem_integrate.R``,
 ``sem_groups.R``, ``sem_groups_robust.R``, ``sem_group_equal.R``, ``sem_score_wald.R``,
-``sem_standardized.R``, ``validity.R``).
+``sem_standardized.R``, ``validity.R``, ``sem_ordinal_stats.R``).
 
 Examples
 --------
@@ -39,6 +41,7 @@ from .invariance import INVARIANCE_LEVELS, invariance
 from .measurement import fornell_larcker, htmt, reliability
 from .model import Model
 from .plot import plot_path_diagram
+from .polychoric import PolychoricResult, polychoric
 from .result import SEMResult
 from .score import ScoreTestResult, score_test, wald_test
 from .standardize import standardized_solution
@@ -48,6 +51,7 @@ __all__ = [
     "INVARIANCE_LEVELS",
     "Model",
     "ParTable",
+    "PolychoricResult",
     "SEMResult",
     "ScoreTestResult",
     "compare_paths",
@@ -59,6 +63,7 @@ __all__ = [
     "parse_model",
     "partial_invariance",
     "plot_path_diagram",
+    "polychoric",
     "reliability",
     "score_test",
     "standardized_solution",

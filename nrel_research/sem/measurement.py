@@ -17,6 +17,8 @@ Oracle: ``tests/reference/validity.R`` (semTools 0.5-6, psych 2.2.9, lavaan 0.6-
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -126,7 +128,12 @@ def fornell_larcker(result) -> pd.DataFrame:
 
 
 def htmt(
-    model: str, data: pd.DataFrame, *, htmt2: bool = False, missing: str = "listwise"
+    model: str,
+    data: pd.DataFrame,
+    *,
+    htmt2: bool = False,
+    missing: str = "listwise",
+    ordered: Sequence[str] | bool | None = None,
 ) -> pd.DataFrame:
     """Heterotrait-monotrait ratio (HTMT) of the factors of a lavaan model, as semTools ``htmt``.
 
@@ -137,9 +144,12 @@ def htmt(
     data : pandas.DataFrame
     htmt2 : bool, default False
         The HTMT2 variant (geometric means; semTools 0.5-6's default is ``htmt2 = TRUE``).
-    missing : {"listwise", "ml"}, default "listwise"
+    missing : {"listwise", "ml", "pairwise"}, default "listwise"
         How correlations are computed with missing values (``"ml"``: from the EM covariance,
-        as semTools with ``missing = "ml"``).
+        as semTools with ``missing = "ml"``; ``"pairwise"``: for ordered items).
+    ordered : sequence of str or True, optional
+        Ordinal items: their correlations are polychoric (:func:`polychoric`), as semTools
+        ``htmt(model, data, ordered = )`` (``True``: every indicator).
 
     Returns
     -------
@@ -156,7 +166,15 @@ def htmt(
              visual  textual
     visual    1.000    0.424
     textual   0.424    1.000
+
+    On ordinal items (polychoric correlations):
+
+    >>> hs5 = load_dataset("holzinger_swineford_1939_ordinal")
+    >>> sem.htmt("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6", hs5, ordered=True).round(3)
+             visual  textual
+    visual    1.000    0.469
+    textual   0.469    1.000
     """
     pt = parse_model(model)
     blocks = _blocks_from_table(pt.table)
-    return validity.htmt(data, blocks, htmt2=htmt2, missing=missing)
+    return validity.htmt(data, blocks, htmt2=htmt2, missing=missing, ordered=ordered)

@@ -37,8 +37,7 @@ modeling. *Industrial Management & Data Systems, 121*, 2637-2650. Zumbo, B. D., 
 A. M., & Zeisser, C. (2007). Ordinal versions of coefficients alpha and theta for Likert rating
 scales. *Journal of Modern Applied Statistical Methods, 6*, 21-29. Green, S. B., & Yang, Y.
 (2009). Reliability of summed item scores using structural equation modeling: An alternative
-to coefficient alpha. *Psychometrika, 74*, 155-167. Owen, D. B. (1956). Tables for computing
-bivariate normal probabilities. *The Annals of Mathematical Statistics, 27*, 1075-1090.
+to coefficient alpha. *Psychometrika, 74*, 155-167.
 Oracles: semTools 0.5-6 ``compRelSEM``, ``AVE``, ``htmt`` and psych 2.2.9 ``alpha``, via
 ``tests/reference/validity.R`` and, for ordinal indicators, ``tests/reference/
 ordinal_validity.R``.
@@ -55,11 +54,11 @@ from scipy import special
 
 from .._validation import check_choice, check_columns
 from ..exceptions import DataError, SpecificationError
+from ._catstats import bvn_cdf
 
 __all__ = [
     "alpha_from_cov",
     "ave",
-    "bivariate_normal_cdf",
     "composite_reliability",
     "cronbach_alpha",
     "fornell_larcker",
@@ -163,71 +162,6 @@ def _factor_indicators(loadings: pd.DataFrame, factor: str) -> list[str]:
     return col.index[col.to_numpy() != 0].tolist()
 
 
-def bivariate_normal_cdf(h, k, rho) -> np.ndarray:
-    """Return the standard bivariate normal distribution function ``P(Z1 <= h, Z2 <= k)``.
-
-    Owen's (1956) representation through his T function (``scipy.special.owens_t``, accurate
-    to double precision): ``Φ2(h, k; rho) = ½Φ(h) + ½Φ(k) - T(h, a_h) - T(k, a_k) - β`` with
-    ``a_h = (k - rhoh) / (h√(1 - rho²))``, ``a_k = (h - rhok) / (k√(1 - rho²))`` and ``β = ½`` when
-    ``hk < 0`` or ``hk = 0`` and ``h + k < 0`` (``β = 0`` otherwise); the limits ``h = 0``,
-    ``k = 0``, ``|rho| = 1`` and infinite arguments are handled exactly. Vectorised: no scalar
-    CDF is called in a loop.
-
-    Parameters
-    ----------
-    h, k, rho : array_like
-        Upper limits and correlations; broadcast against each other. ``|rho| > 1`` gives
-        ``NaN``.
-
-    Returns
-    -------
-    numpy.ndarray
-        Probabilities, shaped as the broadcast inputs. Checked against
-        ``scipy.stats.multivariate_normal.cdf`` (``abseps=1e-12``) on a grid of limits and
-        correlations including 0 and ±1, ``atol=1e-10``; semTools' ``p2`` (mnormt ``pmnorm``)
-        enters the categorical-omega oracle.
-
-    Examples
-    --------
-    >>> round(float(bivariate_normal_cdf(0.0, 0.0, 0.5)), 12)  # 1/4 + arcsin(.5) / (2 pi)
-    0.333333333333
-    """
-    h, k, rho = np.broadcast_arrays(
-        np.asarray(h, dtype=float), np.asarray(k, dtype=float), np.asarray(rho, dtype=float)
-    )
-    out = np.full(h.shape, np.nan)
-    ph, pk = special.ndtr(h), special.ndtr(k)
-    deg_pos = rho >= 1
-    deg_neg = rho <= -1
-    out[deg_pos & (rho == 1)] = np.minimum(ph, pk)[deg_pos & (rho == 1)]
-    out[deg_neg & (rho == -1)] = np.maximum(ph + pk - 1, 0)[deg_neg & (rho == -1)]
-    inner = (np.abs(rho) < 1) & ~np.isnan(h) & ~np.isnan(k)
-    # infinite limits: P(Z1 <= -inf) = 0, P(Z1 <= inf, Z2 <= k) = Phi(k)
-    lo = inner & ((h == -np.inf) | (k == -np.inf))
-    out[lo] = 0.0
-    hi_h = inner & ~lo & (h == np.inf)
-    out[hi_h] = pk[hi_h]
-    hi_k = inner & ~lo & ~hi_h & (k == np.inf)
-    out[hi_k] = ph[hi_k]
-    m = inner & np.isfinite(h) & np.isfinite(k)
-    if m.any():
-        hh, kk, rr = h[m], k[m], rho[m]
-        s = np.sqrt((1 - rr) * (1 + rr))
-
-        def t(x, y):  # T(x, (y - r x) / (x s)); T(0, +-inf) = +-1/4 (sign of y)
-            res = np.sign(y) * 0.25
-            nz = x != 0
-            res[nz] = special.owens_t(x[nz], (y[nz] - rr[nz] * x[nz]) / (x[nz] * s[nz]))
-            return res
-
-        beta = np.where((hh * kk < 0) | ((hh * kk == 0) & (hh + kk < 0)), 0.5, 0.0)
-        val = 0.5 * (ph[m] + pk[m]) - t(hh, kk) - t(kk, hh) - beta
-        both0 = (hh == 0) & (kk == 0)
-        val[both0] = 0.25 + np.arcsin(rr[both0]) / (2 * np.pi)
-        out[m] = np.clip(val, 0.0, 1.0)
-    return out
-
-
 def _omega_categorical(
     common: np.ndarray, obs_cor: np.ndarray, thresholds: list[np.ndarray], scales: np.ndarray
 ) -> float:
@@ -242,8 +176,8 @@ def _omega_categorical(
     ti, tj = np.meshgrid(tau, tau, indexing="ij")
     ii, jj = np.meshgrid(item, item, indexing="ij")
     marg = float(special.ndtr(tau).sum()) ** 2
-    num = float(bivariate_normal_cdf(ti, tj, r_true[ii, jj]).sum()) - marg
-    den = float(bivariate_normal_cdf(ti, tj, r_obs[ii, jj]).sum()) - marg
+    num = float(bvn_cdf(ti, tj, r_true[ii, jj]).sum()) - marg
+    den = float(bvn_cdf(ti, tj, r_obs[ii, jj]).sum()) - marg
     return num / den
 
 
@@ -562,6 +496,7 @@ def htmt(
     htmt2: bool = False,
     absolute: bool = True,
     missing: str = "listwise",
+    ordered: Sequence[str] | bool | None = None,
 ) -> pd.DataFrame:
     """Heterotrait-monotrait ratio of correlations, exactly as semTools ``htmt``.
 
@@ -569,8 +504,9 @@ def htmt(
     within j)`` (Henseler et al., 2015); with ``htmt2=True`` geometric instead of arithmetic
     means (HTMT2, Roemer et al., 2021). Note that semTools 0.5-6's *default* is
     ``htmt2 = TRUE``; here the classic HTMT is the default (pass ``htmt2=True`` for semTools'
-    default). For ordinal items pass their polychoric correlation matrix to
-    :func:`htmt_from_cor`.
+    default). With ``ordered`` the correlations of ordinal items are polychoric (polyserial
+    with numeric items; :func:`nrel_research.sem.polychoric`, lavaan's two-step estimates),
+    as semTools ``htmt(..., ordered = )`` through lavaan's ``lavCor``.
 
     Parameters
     ----------
@@ -580,16 +516,21 @@ def htmt(
     htmt2 : bool, default False
     absolute : bool, default True
         Use absolute correlations (always true for HTMT2), as semTools.
-    missing : {"listwise", "ml"}, default "listwise"
-        Correlations from complete rows, or from the EM (FIML saturated) covariance matrix
-        (semTools ``missing = "ml"``, via lavaan's ``lavCor``).
+    missing : {"listwise", "ml", "pairwise"}, default "listwise"
+        Correlations from complete rows, from the EM (FIML saturated) covariance matrix
+        (semTools ``missing = "ml"``, via lavaan's ``lavCor``; numeric items), or pairwise
+        (``ordered`` items only, as lavaan's ``lavCor(missing = "pairwise")``).
+    ordered : sequence of str or True, optional
+        The ordinal items (``True``: every item of ``blocks``); the others are numeric.
 
     Returns
     -------
     pandas.DataFrame
         Square, factors x factors, ones on the diagonal. Checked against semTools 0.5-6 ``htmt``
         on HS (classic and HTMT2, ``atol=1e-10``) and on HS with missing values (``missing``
-        "listwise", ``atol=1e-10``; "ml", ``atol=1e-4`` as lavaan's optimiser).
+        "listwise", ``atol=1e-10``; "ml", ``atol=1e-4`` as lavaan's optimiser); with
+        ``ordered`` on HS cut at quintiles, skewed 6-point items and the simulated study's
+        items, ``atol=1e-6`` (``tests/reference/ordinal_validity.R``).
 
     Examples
     --------
@@ -602,8 +543,16 @@ def htmt(
     from ._fiml import em_saturated, missing_patterns
 
     blocks = _check_blocks(blocks)
-    missing = check_choice(missing, "missing", ["listwise", "ml"], normalize=True)
+    missing = check_choice(missing, "missing", ["listwise", "ml", "pairwise"], normalize=True)
     items = list(dict.fromkeys(i for v in blocks.values() for i in v))
+    if ordered is not None and ordered is not False:
+        r = _polychoric_cor(data, items, ordered, missing)
+        return htmt_from_cor(r, blocks, htmt2=htmt2, absolute=absolute)
+    if missing == "pairwise":
+        raise SpecificationError(
+            "missing='pairwise' is for ordinal items: pass ordered=[...] (or True), or use "
+            "missing='listwise' or 'ml' for numeric items."
+        )
     sub = _numeric(data, items)
     if missing == "listwise":
         cc = sub.dropna()
@@ -617,6 +566,22 @@ def htmt(
         sd = np.sqrt(np.diag(h1.sigma))
         r = pd.DataFrame(h1.sigma / np.outer(sd, sd), index=sub.columns, columns=sub.columns)
     return htmt_from_cor(r, blocks, htmt2=htmt2, absolute=absolute)
+
+
+def _polychoric_cor(data, items, ordered, missing) -> pd.DataFrame:
+    """Polychoric/polyserial/Pearson matrix of ``items`` (lavaan ``lavCor``, two-step)."""
+    from .polychoric import polychoric
+
+    if missing == "ml":
+        raise SpecificationError(
+            "missing='ml' is for numeric items; with ordered items use 'listwise' or "
+            "'pairwise' (as lavaan's lavCor for categorical data)."
+        )
+    if ordered is not True:
+        ordered = [str(v) for v in ([ordered] if isinstance(ordered, str) else ordered)]
+        check_columns(data, ordered)
+        ordered = [v for v in ordered if v in items]
+    return polychoric(data, items, ordered=ordered, missing=missing).cor
 
 
 def fornell_larcker(ave_values: pd.DataFrame | pd.Series, factor_cov: pd.DataFrame) -> pd.DataFrame:
