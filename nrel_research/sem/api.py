@@ -20,6 +20,7 @@ from ..exceptions import (
     SpecificationError,
 )
 from ._blas import single_threaded_blas
+from ._categorical import CATEGORICAL_ESTIMATORS
 from ._engine import (
     FimlObjective,
     MomentStats,
@@ -46,9 +47,9 @@ def fit(
     model: str,
     data: pd.DataFrame,
     *,
-    estimator: str = "ML",
+    estimator: str | None = None,
     missing: str = "listwise",
-    se: str = "standard",
+    se: str | None = None,
     bootstrap: int = 1000,
     seed: int | np.random.Generator | None = None,
     n_jobs: int = 1,
@@ -61,6 +62,8 @@ def fit(
     group_label: Sequence[Any] | None = None,
     std_lv: bool = False,
     data_name: str = "data",
+    ordered: Sequence[str] | bool | None = None,
+    parameterization: str = "delta",
 ) -> SEMResult:
     """Fit a structural equation model written in lavaan syntax.
 
@@ -88,17 +91,20 @@ def fit(
         lavaan model syntax (``=~``, ``~``, ``~~``, ``~ 1``, ``:=``, labels and fixed values).
     data : pandas.DataFrame
         Raw data; only the model's variables are used (other columns may be anything).
-    estimator : {"ML", "MLR"}
+    estimator : {"ML", "MLR", "WLSMV", "DWLS", "WLSM", "ULSMV"}, optional
+        Default ``"ML"``, or ``"WLSMV"`` when ``ordered`` is given (as lavaan).
         ``"MLR"``: ML estimates with robust (Huber-White) standard errors and the
         Yuan-Bentler scaled test (lavaan ``estimator = "MLR"``: observed information as the
         bread, first-order meat, ``test = "yuan.bentler.mplus"``; no mean structure with
         complete data in one group unless the syntax has ``~ 1``).
-    missing : {"listwise", "fiml", "ml", "direct"}
+    missing : {"listwise", "fiml", "ml", "direct", "pairwise"}
         ``"listwise"``: rows with a missing value on a model variable are dropped (lavaan's
         default). ``"fiml"`` (or lavaan's ``"ml"``/``"direct"``): full-information ML under
         MAR; rows without any observed value are dropped (and counted in ``n_dropped``).
         Exogenous covariates with ``fixed.x`` are refused with FIML (declare them random).
-    se : {"standard", "robust", "bootstrap", "none"}
+    se : {"standard", "robust", "bootstrap", "none"}, optional
+        Default ``"standard"`` (``"robust"`` with MLR and with the ordinal estimators
+        WLSMV, WLSM and ULSMV).
         ``"standard"``: from the expected information (complete data) or the observed
         information (FIML). ``"robust"``: Huber-White sandwich (lavaan
         ``se = "robust.huber.white"``, implied by ``estimator="MLR"``; the bread is the
@@ -172,6 +178,32 @@ def fit(
         loadings (lavaan ``std.lv = TRUE``) instead of fixing the first loading at 1.
     data_name : str, default "data"
         How to call the data set in error messages (e.g. its file name).
+    ordered : sequence of str or True, optional
+        Ordered (ordinal, e.g. Likert) indicators, as lavaan's ``ordered =``; ``True``
+        makes every observed variable of the model ordered. Then lavaan's two-step
+        categorical estimator is used (Muthén et al., 1997): thresholds and
+        polychoric (polyserial, Pearson) correlations with their asymptotic covariance
+        matrix per group, then ``estimator`` on them: ``"WLSMV"`` (default; diagonally
+        weighted least squares, robust standard errors, mean-and-variance adjusted
+        "scaled-shifted" test of Asparouhov & Muthén, 2010), ``"WLSM"`` (the mean-adjusted
+        Satorra & Bentler, 1994, test), ``"DWLS"`` (standard errors and test under the
+        DWLS weights only) or ``"ULSMV"`` (unweighted least squares, robust SEs,
+        scaled-shifted test). Categories are the distinct values of each ordered column
+        (in numeric order) over the data used; a category absent in one group is an error
+        (as lavaan's "some categories of variable ... are empty in group ..."). A mean
+        structure is implied (thresholds free per group, intercepts of ordered variables
+        0). ``missing="pairwise"`` uses every pair of observed values for the
+        correlations (lavaan ``missing = "pairwise"``); FIML, ML/MLR, the bootstrap and
+        fixed exogenous covariates (lavaan's conditional.x) are not available with
+        ordered indicators. ``estimates()`` gains threshold rows (``op == "|"``,
+        ``rhs`` ``"t1"``...) and scale rows (``op == "~*~"``); under the delta
+        parameterization the residual variances of ordered indicators are reported as
+        ``1 - R^2``. Checked against lavaan 0.6.14 with ``tests/reference/sem_ordinal.R``
+        (estimates, SEs, ``std.all``, fit measures to ``atol=1e-4``).
+    parameterization : {"delta", "theta"}, default "delta"
+        lavaan's ``parameterization`` for ordered indicators: ``"delta"`` fixes the total
+        variance of the latent responses at 1 (scale factors ``~*~`` fixed at 1), ``"theta"``
+        fixes their residual variances at 1 (scale factors computed).
 
     Returns
     -------
@@ -234,7 +266,41 @@ def fit(
     >>> [round(float(fm[k]), 3) for k in ("chisq", "chisq_scaled", "chisq_scaling_factor")]
     [130.211, 138.108, 0.943]
     """
+    if ordered is not None and ordered is not False:
+        from ._ordinal_api import fit_ordinal
+
+        return fit_ordinal(
+            model,
+            data,
+            ordered=ordered,
+            estimator=estimator,
+            missing=missing,
+            se=se,
+            group=group,
+            group_equal=group_equal,
+            group_partial=group_partial,
+            group_label=group_label,
+            std_lv=std_lv,
+            parameterization=parameterization,
+            data_name=data_name,
+            bootstrap_indices=bootstrap_indices,
+        )
+    if estimator is None:
+        estimator = "ML"
+    if se is None:
+        se = "standard"
+    if isinstance(estimator, str) and estimator.strip().upper() in CATEGORICAL_ESTIMATORS:
+        raise SpecificationError(
+            f"estimator={estimator!r} is lavaan's estimator for ordered (categorical) "
+            "indicators; name them with ordered=[...] (or ordered=True), or use estimator='ML' "
+            "or 'MLR' for continuous indicators."
+        )
     estimator = check_choice(estimator, "estimator", ["ML", "MLR"], normalize=True)
+    if isinstance(missing, str) and missing.strip().lower() == "pairwise":
+        raise NrelError(
+            "missing='pairwise' applies to ordered indicators (give ordered=[...]); for "
+            "continuous indicators use missing='fiml' (or 'listwise')."
+        )
     missing = check_choice(missing, "missing", ["listwise", "fiml", "ml", "direct"], normalize=True)
     se = check_choice(se, "se", ["standard", "robust", "bootstrap", "none"], normalize=True)
     fiml = missing in ("fiml", "ml", "direct")

@@ -61,8 +61,10 @@ def standardize_rows(ops, lhs, rhs, grp, vals, scales):
                         den *= rv.get(b, np.nan)
                     with np.errstate(divide="ignore", invalid="ignore"):
                         out[r] = vals[r] / den
-            elif op == "~1":
+            elif op in ("~1", "|"):
                 out[r] = vals[r] / s(a)
+            elif op == "~*~":  # scale factor of an ordered indicator (lavaan: times its sd)
+                out[r] = vals[r] * s(a)
     return out
 
 

@@ -14,9 +14,19 @@ _SECTIONS = [
     ("~", "Regressions"),
     ("~~cov", "Covariances"),
     ("~1", "Intercepts"),
+    ("|", "Thresholds"),
     ("~~var", "Variances"),
+    ("~*~", "Scales y*"),
     (":=", "Defined parameters"),
 ]
+
+
+_ORDINAL_NAMES = {
+    "WLSMV": "WLSMV (DWLS on polychoric correlations, scaled-shifted test)",
+    "WLSM": "WLSM (DWLS on polychoric correlations, mean-adjusted test)",
+    "DWLS": "DWLS on polychoric correlations",
+    "ULSMV": "ULSMV (ULS on polychoric correlations, scaled-shifted test)",
+}
 
 
 def _fmt(x, digits=3):
@@ -51,9 +61,19 @@ class SEMSummary:
             "bootstrap": "Bootstrap, percentile CIs",
         }.get(r.se_type, r.se_type)
         name = "MLR (robust ML, Yuan-Bentler scaled test)" if est == "MLR" else "ML"
+        estimator_text = f"{name}, normal likelihood, lavaan-compatible"
+        missing_text = "FIML (missing = 'ml')" if fiml else "listwise deletion"
+        if est in _ORDINAL_NAMES:
+            estimator_text = _ORDINAL_NAMES[est]
+            if r.se_type == "robust":
+                se = "Robust (sandwich, robust.sem), Wald CIs"
+            elif r.se_type == "standard":
+                se = "Standard (DWLS expected information), Wald CIs"
+            if getattr(r, "missing", "") == "pairwise":
+                missing_text = "pairwise (first-step statistics)"
         rows = [
-            ("Estimator", f"{name}, normal likelihood, lavaan-compatible"),
-            ("Missing data", "FIML (missing = 'ml')" if fiml else "listwise deletion"),
+            ("Estimator", estimator_text),
+            ("Missing data", missing_text),
             ("Converged", f"{r.converged} after {r.optim.iterations} iterations"),
             ("Observations used", str(r.nobs)),
             *(
@@ -103,9 +123,20 @@ class SEMSummary:
                 f"p = {_fmt(fm['rmsea_pvalue']) or 'NA'}",
             ),
             ("SRMR", f"{fm['srmr']:.3f}"),
-            ("Log-likelihood", f"{fm['logl']:.3f}"),
-            ("AIC / BIC", f"{fm['aic']:.3f} / {fm['bic']:.3f}"),
         ]
+        if "cfi_scaled" in fm.index:
+            rows.insert(
+                -2,
+                (
+                    "Scaled CFI / TLI / RMSEA",
+                    f"{fm['cfi_scaled']:.3f} / {fm['tli_scaled']:.3f} / {fm['rmsea_scaled']:.3f}",
+                ),
+            )
+        if "logl" in fm.index:
+            rows += [
+                ("Log-likelihood", f"{fm['logl']:.3f}"),
+                ("AIC / BIC", f"{fm['aic']:.3f} / {fm['bic']:.3f}"),
+            ]
         return rows
 
     def _sections(self) -> list[tuple[str, pd.DataFrame]]:

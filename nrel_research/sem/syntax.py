@@ -22,7 +22,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -76,6 +76,12 @@ class ParTable:
     messages : list of str
         Notes for the user about the specification (e.g. a ``group_partial`` entry that has
         no effect); :func:`~nrel_research.sem.fit` records them as warnings.
+    ordered : list of str
+        The ordered (ordinal) indicators, in observed-variable order.
+    nthresholds : dict
+        Their numbers of thresholds.
+    parameterization : str
+        ``"delta"`` or ``"theta"`` (lavaan's ``parameterization``; matters for ordered).
     constrained : tuple of str
         The parameters ``group_equal`` holds equal across groups before ``group_partial``
         frees some (lavaan's spelling without spaces, e.g. ``"visual=~x2"``, ``"x1~1"``),
@@ -94,6 +100,9 @@ class ParTable:
     group_partial: tuple[str, ...] = ()
     messages: list[str] = field(default_factory=list, repr=False)
     constrained: tuple[str, ...] = ()
+    ordered: list[str] = field(default_factory=list)
+    nthresholds: dict[str, int] = field(default_factory=dict)
+    parameterization: str = "delta"
 
     def __repr__(self) -> str:
         return (
@@ -203,8 +212,9 @@ def _formulas(model: str) -> list[_Formula]:
             )
         if op == "|":
             raise SpecificationError(
-                f"model syntax line {lineno}: thresholds ({text!r}) belong to ordinal models, "
-                "which are not supported yet."
+                f"model syntax line {lineno}: thresholds ({text!r}) cannot be written in the "
+                "syntax yet; declare the items ordinal with fit(..., ordered=[...]) and the "
+                "thresholds are added (and estimated) automatically, as lavaan does."
             )
         if op in ("~*~", "%"):
             raise SpecificationError(
@@ -420,8 +430,18 @@ def _vnames(rows):
     }
 
 
-def _default_rows(vn, meanstructure):
+def _default_rows(vn, meanstructure, ordered=None):
+    """Default (``user = 0``) rows in lavaan's order (``lav_partable_flat``).
+
+    ``ordered`` maps each ordered indicator to its number of thresholds: threshold rows
+    ``x | t1, ...`` come first, and a scale row ``x ~*~ x`` per ordered variable comes after
+    the (co)variances, before the intercepts.
+    """
+    ordered = ordered or {}
     out = []
+    for v in vn["ov"]:
+        for k in range(ordered.get(v, 0)):
+            out.append((v, "|", f"t{k + 1}"))
     for v in vn["ov_nox"] + vn["lv"]:
         out.append((v, "~~", v))
     lv_x = vn["lv_x"]
@@ -438,6 +458,9 @@ def _default_rows(vn, meanstructure):
     for j in range(len(x)):
         for i in range(j, len(x)):
             out.append((x[j], "~~", x[i]))
+    for v in vn["ov"]:
+        if v in ordered:
+            out.append((v, "~*~", v))
     if meanstructure:
         for v in vn["ov"] + vn["lv"]:
             out.append((v, "~1", ""))
@@ -635,6 +658,9 @@ def parse_model(
     std_lv: bool = False,
     group_equal: Sequence[str] | str = (),
     group_partial: Sequence[str] | str = (),
+    ordered: Sequence[str] | Mapping[str, int] | None = None,
+    nthresholds: int | Mapping[str, int] | None = None,
+    parameterization: str = "delta",
 ) -> ParTable:
     """Parse lavaan model syntax into a lavaan parameter table.
 
@@ -663,6 +689,21 @@ def parse_model(
     group_partial : str or sequence of str, default ()
         lavaan ``group.partial`` strings (``"visual=~x2"``, ``"x1 ~ 1"``) freed from
         ``group_equal``; a string that names no parameter of the model raises.
+    ordered : sequence of str or mapping of str to int, optional
+        Ordered (ordinal) indicators, as lavaan's ``ordered =``: a mapping gives each one's
+        number of thresholds (categories - 1); with a sequence, ``nthresholds`` does. Names
+        that are not variables of the model are ignored (as lavaan). As
+        ``lav_partable_flat`` of lavaan 0.6.14 for ``cfa()/sem()`` with ordered data: a mean
+        structure is added; per ordered variable free threshold rows ``x | t1 ...`` come
+        first among the automatic rows, its intercept is fixed at 0, its residual variance
+        row is fixed (``ustart`` 1; under ``parameterization="delta"`` the estimate is
+        ``1 - R^2``, computed after fitting) and a scale row ``x ~*~ x`` (fixed at 1) comes
+        before the intercepts. Numeric indicators keep free intercepts and variances.
+    nthresholds : int or mapping of str to int, optional
+        Number of thresholds of every (int) or each (mapping) ordered variable, when
+        ``ordered`` is a sequence.
+    parameterization : {"delta", "theta"}
+        lavaan's ``parameterization`` (recorded on the table; the rows are the same).
 
     Returns
     -------
@@ -700,10 +741,18 @@ def parse_model(
         raise SpecificationError(f"ngroups={ngroups!r} is not valid; use a whole number >= 1.")
     group_equal = check_group_equal(group_equal)
     group_partial = tuple(_parse_partial(p) for p in _as_tuple(group_partial, "group_partial"))
+    if parameterization not in ("delta", "theta"):
+        raise SpecificationError(
+            f"parameterization={parameterization!r} is not valid; use 'delta' (lavaan's "
+            "default) or 'theta'."
+        )
     formulas = _formulas(model)
     rows, mods, constraints = _flatten(formulas)
+    ord_map = _ordered_map(ordered, nthresholds, _vnames([(*r[:5], 1) for r in rows])["ov"])
     if meanstructure == "default":
         meanstructure = any(r[1] == "~1" for r in rows)
+    if ord_map:
+        meanstructure = True  # lavaan: categorical data imply a mean structure
     meanstructure = bool(meanstructure)
     if std_lv:
         auto_fix_first = False
@@ -729,7 +778,15 @@ def parse_model(
         else r
         for r in rows
     ]
-    default = _default_rows(vn, meanstructure)
+    if ord_map and fixed_x:
+        exo_ord = [v for v in vn["ov_x"] if v in ord_map]
+        if exo_ord:
+            raise SpecificationError(
+                f"ordered variable(s) {', '.join(exo_ord)} are exogenous covariates (only "
+                "predictors in '~'); lavaan conditions on them (conditional.x), which is not "
+                "supported. Drop them from ordered= (treat them as numeric covariates)."
+            )
+    default = _default_rows(vn, meanstructure, ord_map)
     user_keys = {(r[0], r[1], r[2]) for r in rows}
     if len(user_keys) < len(rows):
         dup = [r for r in rows if sum(1 for q in rows if q[:3] == r[:3]) > 1][-1]
@@ -785,6 +842,11 @@ def parse_model(
         for i in range(n):
             if op[i] == "~1" and lhs[i] in lv and user[i] == 0:
                 ustart[i], free[i] = 0.0, 0
+    if ord_map:
+        for i in range(n):
+            fixed_row = op[i] in ("~1", "~*~") or (op[i] == "~~" and lhs[i] == rhs[i])
+            if user[i] == 0 and lhs[i] in ord_map and fixed_row:
+                ustart[i], free[i] = (0.0 if op[i] == "~1" else 1.0), 0
     if fixed_x and vn["ov_x"]:
         xs = set(vn["ov_x"])
         for i in range(n):
@@ -991,4 +1053,45 @@ def parse_model(
         group_partial=group_partial,
         messages=messages,
         constrained=tuple(f"{lhs[r]}{op[r]}{rhs[r]}" for r in flagged),
+        ordered=[v for v in vn["ov"] if v in ord_map],
+        nthresholds=dict(ord_map),
+        parameterization=parameterization,
     )
+
+
+def _ordered_map(ordered, nthresholds, ov_names) -> dict[str, int]:
+    """``{variable: number of thresholds}`` for the ordered variables of the model."""
+    if ordered is None:
+        return {}
+    if isinstance(ordered, str):
+        ordered = [ordered]
+    if isinstance(ordered, Mapping):
+        pairs = dict(ordered)
+    else:
+        names = list(ordered)
+        if nthresholds is None:
+            raise SpecificationError(
+                "ordered= lists variable names but the number of thresholds is unknown; give "
+                "nthresholds= (an int or a mapping) or ordered={name: n_thresholds}."
+            )
+        if isinstance(nthresholds, Mapping):
+            missing = [v for v in names if v in ov_names and v not in nthresholds]
+            if missing:
+                raise SpecificationError(
+                    f"nthresholds= gives no number for the ordered variable(s) "
+                    f"{', '.join(missing)}."
+                )
+            pairs = {v: nthresholds.get(v, 0) for v in names}
+        else:
+            pairs = dict.fromkeys(names, nthresholds)
+    out = {}
+    for v, k in pairs.items():
+        if v not in ov_names:
+            continue  # lavaan ignores ordered names that are not in the model
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise SpecificationError(
+                f"ordered variable {v!r}: the number of thresholds must be a whole number >= 1 "
+                f"(categories - 1), got {k!r}."
+            )
+        out[v] = int(k)
+    return out
