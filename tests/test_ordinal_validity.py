@@ -64,7 +64,7 @@ def test_categorical_omega_matches_comprelsem(ref, case):
     m = lavaan_inputs(c)
     out = composite_reliability(**m)
     assert out["factor"].tolist() == list(c["omega"])
-    np.testing.assert_allclose(out["omega"], list(c["omega"].values()), atol=1e-8, rtol=0)
+    np.testing.assert_allclose(out["omega"], list(c["omega"].values()), atol=1e-10, rtol=0)
     lat = composite_reliability(**m, ord_scale=False)
     np.testing.assert_allclose(lat["omega"], list(c["omega_latent"].values()), atol=1e-10)
 
@@ -122,7 +122,7 @@ def test_reliability_table_with_thresholds(ref):
         "omega_latent",
         "ave",
     ]
-    np.testing.assert_allclose(out["omega"], list(c["omega"].values()), atol=1e-8)
+    np.testing.assert_allclose(out["omega"], list(c["omega"].values()), atol=1e-10)
     np.testing.assert_allclose(out["alpha_ordinal"], list(c["alpha_ordinal"].values()), atol=1e-10)
     np.testing.assert_allclose(out["omega_latent"], list(c["omega_latent"].values()), atol=1e-10)
 
@@ -182,3 +182,54 @@ def test_htmt_missing_options(root, ref):
     # complete data: pairwise = listwise
     a = htmt(data, c["blocks"], ordered=True, missing="pairwise")
     np.testing.assert_allclose(a.to_numpy(), np.array(c["htmt"]), atol=1e-6)
+
+
+# -- the whole chain: sem.fit(ordered=...) -> sem.reliability / fornell_larcker ---------------
+@pytest.mark.parametrize("case", CASES)
+def test_reliability_of_a_wlsmv_fit_matches_semtools(ref, root, case):
+    c = ref["cases"][case]
+    data = case_data(root, case)
+    param = "theta" if case == "hs_theta" else "delta"
+    res = sem.fit(c["model"], data, ordered=c["items"], parameterization=param)
+    assert res.converged and res.nobs == c["n"]
+    rel = sem.reliability(res)
+    assert rel["factor"].tolist() == list(c["blocks"])
+    for col, key in (
+        ("omega", "omega"),
+        ("omega_latent", "omega_latent"),
+        ("alpha_ordinal", "alpha_ordinal"),
+        ("ave", "ave"),
+    ):
+        np.testing.assert_allclose(rel[col], list(c[key].values()), atol=1e-6, rtol=0)
+    # alpha of the observed category scores is psych's raw alpha, as for continuous fits
+    np.testing.assert_allclose(
+        rel["alpha"], reliability_table(data, c["blocks"], **lavaan_inputs(c))["alpha"]
+    )
+    fl = sem.fornell_larcker(res)
+    np.testing.assert_allclose(
+        np.diag(fl[list(c["blocks"])].to_numpy()) ** 2, list(c["ave"].values()), atol=1e-6
+    )
+
+
+def test_continuous_fit_keeps_its_columns(root):
+    hs = pd.read_csv(root / "nrel_research/datasets/holzinger_swineford_1939_ordinal.csv")
+    res = sem.fit("f =~ x1 + x2 + x3", hs)
+    assert list(sem.reliability(res).columns) == [
+        "factor",
+        "n_items",
+        "alpha",
+        "alpha_std",
+        "omega",
+        "ave",
+    ]
+
+
+def test_mixed_factor_of_a_wlsmv_fit(root):
+    """x3 treated as numeric beside ordered x1, x2: semTools gives no omega/alpha (NaN)."""
+    hs = pd.read_csv(root / "nrel_research/datasets/holzinger_swineford_1939_ordinal.csv")
+    res = sem.fit(
+        "f =~ x1 + x2 + x3; g =~ x4 + x5 + x6", hs, ordered=["x1", "x2", "x4", "x5", "x6"]
+    )
+    rel = sem.reliability(res).set_index("factor")
+    assert np.isnan(rel.loc["f", "omega"]) and np.isnan(rel.loc["f", "alpha_ordinal"])
+    assert np.isfinite(rel.loc["g", "omega"]) and np.isfinite(rel.loc["g", "alpha_ordinal"])

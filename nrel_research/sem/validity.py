@@ -272,7 +272,7 @@ def composite_reliability(
         (``obs.var`` TRUE and FALSE), ``atol=1e-10``; with ordinal indicators (default and
         ``ord.scale = FALSE``; HS cut at quintiles in the delta and theta
         parameterizations, skewed 6-point items, the simulated study's 7-point items) from
-        lavaan's own estimates, ``atol=1e-8`` (``tests/reference/ordinal_validity.R``).
+        lavaan's own estimates, ``atol=1e-10`` (``tests/reference/ordinal_validity.R``).
 
     Examples
     --------
