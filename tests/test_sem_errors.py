@@ -89,7 +89,7 @@ def test_data_must_be_a_dataframe(hs):
     [
         ({"estimator": "MLR", "se": "bootstrap"}, "bootstrap.*MLR.*not available"),
         ({"missing": "fiml", "se": "bootstrap"}, "bootstrap.*fiml.*not available"),
-        ({"missing": "pairwise"}, "missing='pairwise' is not valid"),
+        ({"missing": "pairwise"}, "missing='pairwise' applies to ordered indicators"),
         ({"group": "school", "se": "bootstrap"}, "bootstrap of multiple-group.*not available"),
         ({"group_equal": ("loadings",)}, "group_equal.*need group="),
         ({"estimator": "GLS"}, "estimator='GLS' is not valid"),

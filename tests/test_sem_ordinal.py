@@ -23,6 +23,7 @@ from nrel_research.sem import fit
 from nrel_research.sem._categorical import (
     OrdinalModel,
     ordinal_result,
+    wls_matrices,
 )
 from nrel_research.sem.syntax import parse_model
 
@@ -41,6 +42,7 @@ ESTIMATOR = {
     "hs_mixed_wlsmv": "WLSMV",
     "hs_mixed_theta": "WLSMV",
     "hs_sem_wlsmv": "WLSMV",
+    "hs_stdlv_wlsmv": "WLSMV",
     "sk_wlsmv": "WLSMV",
     "sk_theta_wlsmv": "WLSMV",
     "sk_groups_wlsmv": "WLSMV",
@@ -66,6 +68,7 @@ def _partable(name):
         ordered=nth,
         ngroups=int(ref["group"].max()),
         parameterization="theta" if "theta" in name else "delta",
+        std_lv="stdlv" in name,
     )
 
 
@@ -232,6 +235,10 @@ def test_fit_measures_match_lavaan(name):
     if "chisq_shift_parameters" in fm.index:
         back = fm["chisq"] / fm["chisq_scaling_factor"] + fm["chisq_shift_parameters"]
         assert back == pytest.approx(fm["chisq_scaled"], rel=1e-12)
+        want = CASES[name]["shift_parameter"]  # lavInspect(fit, "test"), summed over groups
+        assert fm["chisq_shift_parameters"] == pytest.approx(want, abs=1e-4)
+    else:
+        assert CASES[name]["shift_parameter"] is None
 
 
 def test_dwls_standard_errors_differ_from_robust():
@@ -296,3 +303,191 @@ def test_fit_refuses_empty_category_in_a_group():
 def test_fit_refuses_ordered_names_outside_the_model(hs_ord):
     with pytest.raises(SpecificationError, match="none of the ordered"):
         fit(HS, hs_ord, ordered=["sex"])
+
+
+# ---------------------------------------------------------------------------------------
+# fit(): end to end on the data (step-1 statistics from nrel_research.sem._catstats)
+# ---------------------------------------------------------------------------------------
+def _data(name):
+    base = Path(__file__).parent / "reference" / "data"
+    if name.startswith("hs"):
+        from nrel_research.datasets import load_dataset
+
+        return load_dataset("holzinger_swineford_1939_ordinal")
+    file = "ordinal_skewed_missing.csv" if name.startswith("skm") else "ordinal_skewed.csv"
+    return pd.read_csv(base / file)
+
+
+END_TO_END = {
+    "hs_delta_wlsmv": (HS, {"ordered": True}),
+    "hs_theta_wlsmv": (HS, {"ordered": True, "parameterization": "theta"}),
+    "hs_delta_dwls": (HS, {"ordered": True, "estimator": "DWLS"}),
+    "hs_delta_wlsm": (HS, {"ordered": True, "estimator": "WLSM"}),
+    "hs_delta_ulsmv": (HS, {"ordered": True, "estimator": "ULSMV"}),
+    "hs_mixed_wlsmv": (HS, {"ordered": [f"x{i}" for i in range(1, 9)]}),
+    "hs_sem_wlsmv": (HS_SEM, {"ordered": True}),
+    "hs_stdlv_wlsmv": (HS, {"ordered": True, "std_lv": True}),
+    "sk_wlsmv": (SK, {"ordered": True}),
+    "sk_groups_wlsmv": (SK, {"ordered": True, "group": "group"}),
+    "sk_groups_theta": (SK, {"ordered": True, "group": "group", "parameterization": "theta"}),
+    "sk_groups_wlsm": (SK, {"ordered": True, "group": "group", "estimator": "WLSM"}),
+    "skm_pairwise_wlsmv": (SK, {"ordered": True, "missing": "pairwise"}),
+}
+
+
+@pytest.mark.parametrize("name", list(END_TO_END))
+def test_fit_end_to_end_matches_lavaan(name):
+    model, kwargs = END_TO_END[name]
+    res = fit(model, _data(name), **kwargs)
+    assert res.nobs == int(np.sum(CASES[name]["nobs"]))
+    est = res.estimates()
+    ref = pd.DataFrame(CASES[name]["estimates"])
+    ref = ref[ref["op"] != "=="].reset_index(drop=True)
+    for col in ("est", "se", "std_all"):
+        np.testing.assert_allclose(
+            est[col].to_numpy(float),
+            ref[col.replace("_", ".")].to_numpy(float),
+            atol=1e-4,
+            err_msg=f"{name}: {col}",
+        )
+    fm = res.fit_measures()
+    want = CASES[name]["fit_measures"]
+    for key in ("chisq", "chisq_scaled", "cfi", "tli", "cfi_scaled", "rmsea", "srmr"):
+        if key in fm.index:
+            assert fm[key] == pytest.approx(want[key.replace("_", ".")], abs=1e-4), key
+    assert res.call["estimator"] == kwargs.get("estimator", "WLSMV")
+
+
+def test_fit_call_refits_the_same_model():
+    data = _data("sk_wlsmv")
+    res = fit(SK, data, ordered=["y1", "y2", "y3", "y4", "y5", "y6", "y7", "y8"])
+    again = fit(SK, res.data, **res.call)
+    np.testing.assert_allclose(again.theta, res.theta, atol=1e-10)
+    assert res.call["ordered"] == [f"y{i}" for i in range(1, 9)]
+    assert res.implied_mean() is None
+    th = res.implied_thresholds()
+    assert th.index[0] == "y1|t1" and len(th) == 40
+    assert res.implied_cov().to_numpy().diagonal() == pytest.approx(np.ones(8))
+    with pytest.raises(NrelError, match="ML"):
+        res.modification_indices()
+
+
+@pytest.mark.parametrize("parameterization", ["delta", "theta"])
+def test_jacobian_with_free_scales_means_and_residuals(parameterization):
+    """Group 2 with free scale factors (delta) or residual variances (theta), free latent
+    means and a threshold equality: what group_equal="thresholds" needs (Wu & Estabrook)."""
+    pt = parse_model(
+        SK,
+        ordered=dict.fromkeys([f"y{i}" for i in range(1, 9)], 5),
+        ngroups=2,
+        parameterization=parameterization,
+    )
+    t = pt.table
+    g2 = (t["group"] == 2).to_numpy()
+    ordv = t["lhs"].str.startswith("y").to_numpy()
+    if parameterization == "delta":
+        free_now = g2 & (t["op"] == "~*~").to_numpy()
+    else:
+        free_now = g2 & (t["op"] == "~~").to_numpy() & ordv & (t["lhs"] == t["rhs"]).to_numpy()
+    free_now |= g2 & (t["op"] == "~1").to_numpy() & t["lhs"].str.startswith("f").to_numpy()
+    free = t["free"].to_numpy().copy()
+    free[free_now] = 1
+    free[free > 0] = np.arange(1, int((free > 0).sum()) + 1)
+    t["free"] = free
+    t.loc[free_now, "ustart"] = np.nan
+    # y1|t1 equal across groups
+    r1 = t.index[(t["lhs"] == "y1") & (t["rhs"] == "t1") & (t["group"] == 1)][0]
+    r2 = t.index[(t["lhs"] == "y1") & (t["rhs"] == "t1") & (t["group"] == 2)][0]
+    eq = t.iloc[[0]].copy()
+    eq[["lhs", "op", "rhs", "free", "group", "block"]] = [
+        t.at[r1, "plabel"],
+        "==",
+        t.at[r2, "plabel"],
+        0,
+        0,
+        0,
+    ]
+    pt.table = pd.concat([t, eq], ignore_index=True)
+    model = OrdinalModel(pt)
+    assert model.n_unique == model.n_free - 1
+    rng = np.random.default_rng(3)
+    theta = 0.6 + 0.1 * rng.standard_normal(model.n_free)
+    ops = t["op"].to_numpy()
+    for r in np.flatnonzero(free > 0):
+        if ops[r] == "|":
+            k = int(t.at[r, "rhs"][1:])
+            theta[free[r] - 1] = -1.0 + 0.5 * k
+        if ops[r] == "~1":
+            theta[free[r] - 1] = 0.2
+    jac = np.vstack(model.wls_jacobian(theta))
+    num = np.zeros_like(jac)
+    for j in range(model.n_free):
+        h = 1e-6
+        up, dn = theta.copy(), theta.copy()
+        up[j] += h
+        dn[j] -= h
+        num[:, j] = (np.concatenate(model.wls_est(up)) - np.concatenate(model.wls_est(dn))) / (
+            2 * h
+        )
+    np.testing.assert_allclose(jac, num, atol=1e-7)
+    assert np.abs(jac).sum(axis=0).min() > 0  # every free parameter moves the implied vector
+
+
+def test_negative_residual_variance_under_delta_is_improper():
+    """A loading that makes R^2 > 1 gives a negative 1 - R^2: a Heywood case, as lavaan."""
+    from nrel_research.sem.api import improper_messages
+
+    model = OrdinalModel(_partable("hs_delta_wlsmv"))
+    theta = _theta_at_lavaan("hs_delta_wlsmv", model)
+    assert improper_messages(model, theta) == []
+    t = model.table
+    r = t.index[(t["lhs"] == "visual") & (t["rhs"] == "x2")][0]
+    theta[model.free[r] - 1] = 1.5  # x2's R^2 = 1.5^2 * var(visual) > 1
+    msgs = improper_messages(model, theta)
+    assert any("negative" in m and "x2" in m for m in msgs)
+    vals = model.row_values(theta)
+    r_var = t.index[(t["lhs"] == "x2") & (t["op"] == "~~") & (t["rhs"] == "x2")][0]
+    assert vals[r_var] < 0
+
+
+def test_multiple_group_summary_and_repr():
+    res = _result("sk_groups_wlsmv")
+    text = res.summary().as_text()
+    assert "Group A" in text and "Group B" in text and "Thresholds" in text
+    assert "WLSMV" in repr(res)
+    est = res.estimates()
+    assert set(est["group"].dropna()) == {"A", "B"}
+
+
+def test_wls_matrices_reproduce_the_scaling_factor():
+    from nrel_research.sem._categorical import _ugamma_traces
+
+    res = _result("sk_groups_wlsmv")
+    m = wls_matrices(res)
+    tr1, tr2 = _ugamma_traces(m["delta"], m["w"], m["gamma"], m["fg"], m["e_inv"])
+    fm = res.fit_measures()
+    df = fm["df"]
+    assert np.sqrt(tr2 / df) == pytest.approx(fm["chisq_scaling_factor"])
+    a = np.sqrt(df / tr2)
+    assert df - a * tr1 == pytest.approx(fm["chisq_shift_parameters"])
+    assert len(m["delta"]) == 2 and m["fg"].sum() == pytest.approx(1.0)
+
+
+def test_fit_refuses_bad_ordered_columns():
+    data = _data("sk_wlsmv")
+    one = data.assign(y1=3)
+    with pytest.raises(DataError, match="y1"):
+        fit(SK, one, ordered=True)
+    frac = data.assign(y2=data["y2"] + 0.5 * (data.index == 4))
+    with pytest.raises(DataError, match="y2"):
+        fit(SK, frac, ordered=True)
+
+
+def test_fit_group_label_selects_and_orders_groups():
+    data = _data("sk_groups_wlsmv")
+    res = fit(SK, data, ordered=True, group="group", group_label=["B", "A"])
+    assert res.group_labels == ["B", "A"]
+    ref = fit(SK, data, ordered=True, group="group")
+    fm, fm_ref = res.fit_measures(), ref.fit_measures()
+    assert fm["chisq"] == pytest.approx(fm_ref["chisq"], rel=1e-8)
+    assert fm["chisq_scaled"] == pytest.approx(fm_ref["chisq_scaled"], rel=1e-8)

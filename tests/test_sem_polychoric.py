@@ -186,7 +186,7 @@ def test_pairwise_counts_every_row_with_an_observed_value(ref, case_data):
     np.testing.assert_array_equal(res.stats.n_pairs, both.T.astype(int) @ both.astype(int))
     listwise = sem.polychoric(df)
     assert listwise.nobs == int(df.notna().all(axis=1).sum()) < 800
-    # an all-missing row is dropped under pairwise deletion
+    # an all-missing row is dropped under pairwise deletion (lavaan too: nobs stays 800)
     extra = pd.concat([df, pd.DataFrame([[np.nan] * 8], columns=YS)], ignore_index=True)
     assert sem.polychoric(extra, missing="pairwise").nobs == 800
 
@@ -286,6 +286,13 @@ def test_too_many_categories_are_refused():
         sem.polychoric(hs, ["x1", "x2"])  # continuous scores declared ordered
 
 
+def test_many_categories_warn_like_lavaan():
+    df = pd.DataFrame({"a": np.arange(300) % 15 + 1, "b": np.arange(300) % 4 + 1})
+    with pytest.warns(DataQualityWarning, match=r"'a' has 15 categories \(more than 12"):
+        res = sem.polychoric(df)
+    assert res.stats.ncat.tolist() == [15, 4]
+
+
 def test_text_values_are_refused(case_data):
     df = case_data["hs_ordinal"].astype(object)
     df.loc[5, "x4"] = "agree"
@@ -329,3 +336,54 @@ def test_near_perfect_correlation_warns(case_data):
     with pytest.warns(DataQualityWarning, match="'x1b'.*nearly"):
         res = sem.polychoric(df)
     assert res.cor.loc["x1", "x1b"] == pytest.approx(0.999)
+
+
+def test_polychoric_estimates_maximise_the_two_step_likelihood(case_data):
+    """Independent of lavaan: each estimate maximises sum(freq * log(pi(rho))) given the
+    thresholds (checked with scipy's bounded scalar minimiser on the same table)."""
+    from scipy import optimize
+
+    df = case_data["skewed_A"]
+    st = sem.polychoric(df).stats
+    for a, b in [("y1", "y2"), ("y3", "y7"), ("y5", "y8")]:
+        i, j = st.names.index(a), st.names.index(b)
+        tab = pd.crosstab(df[a], df[b]).to_numpy(float)
+        ta = np.concatenate([[-np.inf], st.th[st.th_idx == i + 1], [np.inf]])
+        tb = np.concatenate([[-np.inf], st.th[st.th_idx == j + 1], [np.inf]])
+
+        def negll(r, ta=ta, tb=tb, tab=tab):
+            big = bvn_cdf(ta[:, None], tb[None, :], r)
+            pi = big[1:, 1:] - big[1:, :-1] - big[:-1, 1:] + big[:-1, :-1]
+            return -np.sum(tab * np.log(pi))
+
+        opt = optimize.minimize_scalar(
+            negll, bounds=(-0.99, 0.99), method="bounded", options={"xatol": 1e-10}
+        )
+        assert st.cor[i, j] == pytest.approx(opt.x, abs=1e-7)
+
+
+def test_two_empty_cells_in_a_2x2_table_give_plus_or_minus_one():
+    """lavaan: 'two empty cells in 2x2 table' -> rho = 1 if the first cell is filled, else -1."""
+    a = np.array([1] * 40 + [2] * 60)
+    df = pd.DataFrame({"a": a, "b": a, "c": 3 - a, "d": np.tile([1, 2], 50)})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = sem.polychoric(df)
+    messages = [str(w.message) for w in caught]
+    assert all(issubclass(w.category, DataQualityWarning) for w in caught), messages
+    assert sum("two empty cells" in m for m in messages) == 3  # a-b, a-c, b-c
+    assert any("'a' x 'c'" in m and "-1" in m for m in messages)
+    assert sum("(nearly) 1.0" in m for m in messages) >= 2
+    assert np.isfinite(res.stats.gamma).all()
+    assert res.cor.loc["a", "b"] == 1.0
+    assert res.cor.loc["a", "c"] == -1.0
+
+
+def test_codes_need_not_start_at_one(case_data):
+    """Categories are the sorted observed values: -2..2 or 0..4 give the same statistics."""
+    df = case_data["hs_ordinal"]
+    a = sem.polychoric(df).stats
+    b = sem.polychoric(df - 3).stats
+    np.testing.assert_array_equal(a.wls_obs, b.wls_obs)
+    np.testing.assert_array_equal(a.gamma, b.gamma)
+    np.testing.assert_array_equal(b.levels[0], [-2, -1, 0, 1, 2])

@@ -48,6 +48,7 @@ __all__ = [
     "categorical_fit_measures",
     "fit_categorical",
     "ordinal_result",
+    "wls_matrices",
 ]
 
 #: estimator -> (objective weights, standard errors, test)
@@ -498,12 +499,17 @@ def categorical_fit_measures(model, stats_list, fit, estimator) -> dict:
 
     ``chisq, df, pvalue`` (the DWLS/ULS statistic; ULS has no p-value, as lavaan), the scaled
     test (``chisq_scaled, df_scaled, pvalue_scaled, chisq_scaling_factor`` and, for the
-    scaled-shifted test, ``chisq_shift_parameters``), the independence baseline
-    (``baseline_chisq``, ``baseline_df``, scaled versions), ``cfi, tli, nnfi, rfi, nfi, ifi,
-    rni`` and their ``*_scaled`` versions, ``rmsea`` (+ 90% CI, close-fit p-value) with
-    ``N - G`` (``lav_utils_get_ntotal`` for non-ML estimators) and ``rmsea_scaled``, and
-    ``srmr`` (``srmr_bentler``: root mean square of the correlation residuals, thresholds
-    not included).
+    scaled-shifted test, ``chisq_shift_parameters``, lavaan's ``shift.parameter`` summed over
+    groups), the independence baseline (``baseline_chisq``, ``baseline_df``, their scaled
+    versions; for WLSM lavaan 0.6.14 reports the baseline unscaled, and so do we), ``cfi,
+    tli, nnfi, rfi, nfi, pnfi, ifi, rni`` and their ``*_scaled`` versions, ``rmsea`` (+ 90%
+    CI, close-fit and not-close-fit p-values) with ``N - G`` (``lav_utils_get_ntotal`` for
+    non-ML estimators) and ``rmsea_scaled`` (WLSM: the unscaled statistic on ``tr(U Gamma)``
+    degrees of freedom, as lavaan), ``rmr, srmr, srmr_bentler, crmr`` (+ ``_nomean``),
+    ``cn_05, cn_01, gfi, agfi, pgfi, mfi, wrmr``. Not reported: lavaan's ``*_robust``
+    indices for categorical data (``cfi_robust``, ``tli_robust``, ``rmsea_robust``, based on
+    lavaan's catML re-fit) and the constants ``rmsea_ci_level``,
+    ``rmsea_close_h0``, ``rmsea_notclose_h0``.
     """
     wtype, _se, test = CATEGORICAL_ESTIMATORS[estimator]
     ws = [_weights(st, wtype) for st in stats_list]
@@ -562,7 +568,34 @@ def categorical_fit_measures(model, stats_list, fit, estimator) -> dict:
         else:
             x2, df2 = chisq, tst.get("trace_ugamma", np.nan)
         out.update(_rmsea(x2, df2, n_rmsea, ngroups, "_scaled"))
-    out["srmr"] = _srmr(model, stats_list, fit.theta, ns)
+    out.update(_residual_indices(model, stats_list, fit.theta, ns))
+    out.update(_other_indices(model, stats_list, fit.theta, ws, ns, chisq, df, n_rmsea))
+    return out
+
+
+def _other_indices(model, stats_list, theta, ws, ns, chisq, df, n):
+    """``cn_05, cn_01, gfi, agfi, pgfi, mfi, wrmr`` as lavaan 0.6.14 (``lav_fit_*``)."""
+    est = model.wls_est(theta)
+    gfi_g = []
+    for st, e, w in zip(stats_list, est, ws, strict=True):
+        obs = np.asarray(st.wls_obs, dtype=float)
+        gfi_g.append(1 - np.sum(w * (obs - e) ** 2) / np.sum(w * obs**2))
+    gfi = float(np.sum(ns * np.array(gfi_g)) / ns.sum())
+    nel = sum(len(e) for e in est)
+    out = {}
+    for alpha, key in ((0.05, "cn_05"), (0.01, "cn_01")):
+        if df == 0 and chisq < np.finfo(float).eps:
+            out[key] = np.nan
+        else:
+            out[key] = float(stats.chi2.ppf(1 - alpha, df) / (chisq / n) + 1)
+    out.update(
+        gfi=gfi,
+        agfi=1 - nel / df * (1 - gfi) if df > 0 else np.nan,
+        pgfi=df / nel * gfi,
+        mfi=float(np.exp(-0.5 * (chisq - df) / n)),
+        # lavaan divides by the number of sample statistics of the first group
+        wrmr=float(np.sqrt(chisq / len(est[0]))),
+    )
     return out
 
 
@@ -581,8 +614,10 @@ def _incremental(x2, df, b_x2, b_df, suffix):
     ifi = (b_x2 - x2) / (b_x2 - df) if b_x2 != df else np.nan
     rni_num = (x2 - df) if b_x2 - b_df != 0 else np.nan
     rni = 1 - rni_num / (b_x2 - b_df) if b_x2 - b_df != 0 else np.nan
+    pnfi = df / b_df * nfi if b_df > 0 else np.nan
     return {
         f"cfi{suffix}": cfi,
+        f"pnfi{suffix}": pnfi,
         f"tli{suffix}": tli,
         f"nnfi{suffix}": tli,
         f"rfi{suffix}": rfi,
@@ -600,8 +635,9 @@ def _rmsea(x2, df, n, g, suffix):
         lo, hi = rmsea_ci(x2, df, n, g=g)
         ncp = n * df * 0.05**2 / g
         p = float(1 - (stats.ncx2.cdf(x2, df, ncp)))
+        p_not = float(stats.ncx2.cdf(x2, df, n * df * 0.08**2 / g))
     else:
-        rm, lo, hi, p = 0.0, 0.0, 0.0, np.nan
+        rm, lo, hi, p, p_not = 0.0, 0.0, 0.0, np.nan, np.nan
     lower = "rmsea_ci_lower" + suffix
     upper = "rmsea_ci_upper" + suffix
     return {
@@ -609,21 +645,53 @@ def _rmsea(x2, df, n, g, suffix):
         lower: lo,
         upper: hi,
         f"rmsea_pvalue{suffix}": p,
+        f"rmsea_notclose_pvalue{suffix}": p_not,
     }
 
 
-def _srmr(model, stats_list, theta, ns):
-    """Lavaan's ``srmr`` (= ``srmr_bentler_nomean`` for categorical data), group-weighted."""
-    imp = model.implied_cor(theta)
-    vals = []
-    for st, sig in zip(stats_list, imp, strict=True):
+def _residual_indices(model, stats_list, theta, ns):
+    """Lavaan's ``rmr``, ``srmr`` (= ``srmr_bentler_nomean``), ``srmr_bentler`` and ``crmr``.
+
+    Root mean squares of the residuals of the covariances (raw: ``rmr``), of the
+    correlation-standardized covariances (lower triangle with the diagonal: ``srmr``) and of
+    the correlations (without the diagonal: ``crmr``); the versions without ``_nomean`` add
+    the residuals of the thresholds of the ordered variables (not the numeric means, as
+    lavaan 0.6.14). Group values are weighted by group size, as lavaan.
+    """
+    parts, _vals = model._group_parts(theta)
+    wls = model.wls_est(theta)
+    acc = {
+        k: []
+        for k in ("rmr", "rmr_nomean", "srmr_bentler", "srmr_bentler_nomean", "crmr", "crmr_nomean")
+    }
+    for st, cg, (sig, _mu, dl), est in zip(stats_list, model.cat, parts, wls, strict=True):
         s = np.asarray(st.cov, dtype=float)
+        imp = sig * np.outer(dl, dl)
         sd = np.sqrt(np.diag(s))
-        res = (s - sig) / np.outer(sd, sd)
-        r, c = np.tril_indices(s.shape[0])
-        vals.append(np.sqrt(np.mean(res[r, c] ** 2)))
+        sd_imp = np.sqrt(np.abs(np.diag(imp)))
+        obs = np.asarray(st.wls_obs, dtype=float)
+        o = cg.th_ord  # lavaan's "mean" part: the thresholds of the ordered variables
+        th_res = (obs[: cg.n_th] - est[: cg.n_th])[o]
+        th_std = th_res / sd[cg.th_var[o]]
+        r, c = np.tril_indices(cg.p)
+        raw = (s - imp)[r, c]
+        std = ((s - imp) / np.outer(sd, sd))[r, c]
+        ro, co = cg.off_r, cg.off_c
+        cor = (s / np.outer(sd, sd) - imp / np.outer(sd_imp, sd_imp))[ro, co]
+
+        def rms(*a):
+            x = np.concatenate(a)
+            return float(np.sqrt(np.mean(x**2)))
+
+        acc["rmr"].append(rms(raw, th_res))
+        acc["rmr_nomean"].append(rms(raw))
+        acc["srmr_bentler"].append(rms(std, th_std))
+        acc["srmr_bentler_nomean"].append(rms(std))
+        acc["crmr"].append(rms(cor, th_std))
+        acc["crmr_nomean"].append(rms(cor))
     w = ns / ns.sum()
-    return float(np.sum(w * np.array(vals)))
+    out = {k: float(np.sum(w * np.array(v))) for k, v in acc.items()}
+    return {"srmr": out["srmr_bentler_nomean"], **out}
 
 
 # --------------------------------------------------------------------------------------
@@ -766,3 +834,39 @@ def ordinal_result(
     )
     result._recorded = recorded
     return result
+
+
+def wls_matrices(result) -> dict:
+    """Return the matrices of a categorical fit that scaled tests need (lavaan's names).
+
+    Parameters
+    ----------
+    result : OrdinalSEMResult
+
+    Returns
+    -------
+    dict
+        ``delta`` (per group ``d wls_est / d theta`` at the estimates, lavaan ``Delta``),
+        ``w`` (per group the diagonal weights, ``WLS.VD``; ones for ULS), ``gamma`` (per group
+        ``NACOV``), ``fg`` (``N_g / N``), ``e_inv`` (``E.inv``: the inverse of
+        ``sum_g fg Delta' W Delta`` in the free-parameter space, through the equality
+        constraints), ``k`` (the constraint basis ``theta = K theta*``).
+    """
+    model, stats_list = result.model, result.stats
+    wtype = CATEGORICAL_ESTIMATORS[result.estimator][0]
+    ws = [_weights(st, wtype) for st in stats_list]
+    ns = np.array([st.n for st in stats_list], dtype=float)
+    fg = ns / ns.sum()
+    dlist = model.wls_jacobian(result.theta)
+    k = model.ceq_basis
+    e_mat = sum(f * (d.T * w) @ d for f, d, w in zip(fg, dlist, ws, strict=True))
+    ek = k.T @ e_mat @ k
+    e_inv = k @ np.linalg.pinv(ek) @ k.T
+    return {
+        "delta": dlist,
+        "w": ws,
+        "gamma": [np.asarray(st.gamma, dtype=float) for st in stats_list],
+        "fg": fg,
+        "e_inv": e_inv,
+        "k": k,
+    }

@@ -134,6 +134,7 @@ def fit_ordinal(
         gvals = np.zeros(len(data), dtype=int)
     x_all = _numeric_block(data, ov, data_name)
     blocks = []
+    row_labels = []
     n_dropped = n_extra
     for lab in labels:
         sel = np.ones(len(data), dtype=bool) if lab is None else np.asarray(gvals == lab)
@@ -142,12 +143,14 @@ def fit_ordinal(
         keep = ~empty
         n_dropped += int((~keep).sum())
         blocks.append(x[keep])
+        row_labels.append(data.index[sel][keep])
     where = [
         data_name if lab is None else f"{data_name}, column {group!r}, group {lab!r}"
         for lab in labels
     ]
     # categories over the data used (lavaan's varTable), then per group all present
     nth = {}
+    all_levels = [None] * len(ov)
     for k, v in enumerate(ov):
         if not ord_mask[k]:
             continue
@@ -159,6 +162,7 @@ def fit_ordinal(
                 "used; an ordered variable needs at least 2. Drop it from the model."
             )
         nth[v] = len(levels) - 1
+        all_levels[k] = levels
         if len(labels) > 1:
             for b, lab in zip(blocks, labels, strict=True):
                 freq = [int(np.sum(b[:, k] == lev)) for lev in levels]
@@ -182,8 +186,10 @@ def fit_ordinal(
     from ._catstats import categorical_stats
 
     stats_list = []
-    for b, w in zip(blocks, where, strict=True):
-        st = categorical_stats(b, ov, ord_mask, missing=miss, where=w)
+    for b, w, rl in zip(blocks, where, row_labels, strict=True):
+        st = categorical_stats(
+            b, ov, ord_mask, missing=miss, where=w, row_labels=rl, levels=all_levels
+        )
         stats_list.append(st)
     for st, w in zip(stats_list, where, strict=True):
         need = 2

@@ -265,6 +265,21 @@ def fit(
     >>> fm = mg_mlr.fit_measures()
     >>> [round(float(fm[k]), 3) for k in ("chisq", "chisq_scaled", "chisq_scaling_factor")]
     [130.211, 138.108, 0.943]
+
+    The items cut into five ordered categories, fitted as lavaan's
+    ``cfa(..., ordered = TRUE)`` (WLSMV, delta parameterization):
+
+    >>> hs_ord = load_dataset("holzinger_swineford_1939_ordinal")
+    >>> wl = sem.fit("visual =~ x1 + x2 + x3; textual =~ x4 + x5 + x6; "
+    ...              "speed =~ x7 + x8 + x9", hs_ord, ordered=True)
+    >>> fm = wl.fit_measures()
+    >>> [round(float(fm[k]), 3) for k in ("chisq", "chisq_scaled", "cfi_scaled", "rmsea_scaled")]
+    [56.779, 83.385, 0.962, 0.091]
+    >>> e = wl.estimates()
+    >>> e.loc[e["op"] == "|", ["lhs", "op", "rhs", "est", "se"]].head(2).round(3)
+       lhs op rhs    est     se
+    9   x1  |  t1 -0.786  0.081
+    10  x1  |  t2 -0.214  0.073
     """
     if ordered is not None and ordered is not False:
         from ._ordinal_api import fit_ordinal

@@ -8,7 +8,8 @@
 # Every fit uses lavaan's defaults for cfa()/sem() with ordered = (two-step: thresholds and
 # polychoric correlations, then DWLS/ULS on the correlations; estimator "WLSMV" = DWLS +
 # se = "robust.sem" + test = "scaled.shifted"), parameterization "delta" unless named.
-# Stored per case: parTable(), parameterEstimates(standardized = TRUE), fitMeasures(),
+# Stored per case: parTable(), parameterEstimates(standardized = TRUE), fitMeasures(), the
+# scaled-shifted test's shift parameter (lavInspect "test"),
 # lavInspect "wls.obs", "gamma", "wls.v" (diagonal), "wls.est", "th.idx", "delta" (Jacobian),
 # nobs per group; the step-1 statistics let the Python tests check estimation independently
 # of the polychoric code.
@@ -55,7 +56,7 @@ one <- function(model, data, ordered, ...) {
     wls_obs = unname(as.numeric(wls_obs[[g]])),
     wls_names = names(wls_obs[[g]]),
     wls_v_diag = unname(diag(as.matrix(wls_v[[g]]))),
-    gamma = unname_mat(gamma[[g]]),
+    gamma = signif(unname_mat(gamma[[g]]), 12),
     wls_est = unname(as.numeric(wls_est[[g]])),
     th_idx = as.integer(th_idx[[g]]),
     delta = unname_mat(dlt[[g]])
@@ -69,6 +70,10 @@ one <- function(model, data, ordered, ...) {
     estimates = as.list(pe),
     fit_measures = as.list(fm),
     fmin = as.numeric(fm[["fmin"]]),
+    shift_parameter = {
+      tst <- lavInspect(fit, "test")
+      if (!is.null(tst$scaled.shifted)) sum(tst$scaled.shifted$shift.parameter) else NA
+    },
     groups = groups
   )
 }
@@ -83,6 +88,7 @@ cases <- list(
   hs_mixed_wlsmv = one(hs_model, hs, paste0("x", 1:8)),
   hs_mixed_theta = one(hs_model, hs, paste0("x", 1:8), parameterization = "theta"),
   hs_sem_wlsmv = one(hs_sem, hs, hs_x),
+  hs_stdlv_wlsmv = one(hs_model, hs, hs_x, std.lv = TRUE),
   sk_wlsmv = one(sk_model, sk, sk_y),
   sk_theta_wlsmv = one(sk_model, sk, sk_y, parameterization = "theta"),
   sk_groups_wlsmv = one(sk_model, sk, sk_y, group = "group"),
