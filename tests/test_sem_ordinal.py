@@ -491,3 +491,25 @@ def test_fit_group_label_selects_and_orders_groups():
     fm, fm_ref = res.fit_measures(), ref.fit_measures()
     assert fm["chisq"] == pytest.approx(fm_ref["chisq"], rel=1e-8)
     assert fm["chisq_scaled"] == pytest.approx(fm_ref["chisq_scaled"], rel=1e-8)
+
+
+@pytest.mark.parametrize("parameterization", ["delta", "theta"])
+def test_standardized_solution_and_wald_test_match_lavaan(hs_ord, parameterization):
+    """standardizedSolution() (delta-method SEs) and lavTestWald() on WLSMV fits."""
+    from nrel_research import sem
+
+    ref = REF["std_wald"][parameterization]
+    model = "visual =~ x1 + x2 + a*x3\ntextual =~ x4 + x5 + b*x6\nspeed =~ x7 + x8 + x9"
+    res = fit(model, hs_ord, ordered=True, parameterization=parameterization)
+    std = sem.standardized_solution(res)
+    want = pd.DataFrame(ref["std"])
+    assert std["lhs"].tolist() == want["lhs"].tolist()
+    for col, rcol in (("est_std", "est.std"), ("se", "se"), ("ci_lower", "ci.lower")):
+        np.testing.assert_allclose(
+            std[col].to_numpy(float), want[rcol].to_numpy(float), atol=1e-4, err_msg=col
+        )
+    wald = sem.wald_test(res, "a == b")
+    assert wald["stat"].iloc[0] == pytest.approx(ref["wald"]["stat"], abs=1e-4)
+    assert wald["se"].iloc[0] == ref["wald"]["se"] == "robust.sem"
+    with pytest.raises(NrelError, match="ordered indicators"):
+        sem.score_test(fit(model + "\na == b", hs_ord, ordered=True))

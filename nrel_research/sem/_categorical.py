@@ -278,10 +278,6 @@ class OrdinalModel(Model):
             out.append(np.vstack([dth, dvar, doff]))
         return out
 
-    def reported_values(self, theta):
-        """Row values as lavaan reports them (computed rows filled in)."""
-        return self.row_values(theta)
-
 
 @dataclass
 class CategoricalFit:

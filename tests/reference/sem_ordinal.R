@@ -97,10 +97,25 @@ cases <- list(
   skm_pairwise_wlsmv = one(sk_model, skm, sk_y, missing = "pairwise")
 )
 
+# standardized solution with delta-method SEs, and a Wald test, on WLSMV fits
+hs_lab <- "visual =~ x1 + x2 + a*x3\ntextual =~ x4 + x5 + b*x6\nspeed =~ x7 + x8 + x9"
+extra <- list()
+for (param in c("delta", "theta")) {
+  fit <- cfa(hs_lab, data = hs, ordered = hs_x, parameterization = param)
+  ss <- standardizedSolution(fit, type = "std.all")
+  wt <- lavTestWald(fit, constraints = "a == b")
+  extra[[param]] <- list(
+    std = as.list(ss[, c("lhs", "op", "rhs", "est.std", "se", "z", "pvalue", "ci.lower",
+                         "ci.upper")]),
+    wald = list(stat = wt$stat, df = wt$df, p_value = wt$p.value, se = wt$se)
+  )
+}
+
 out <- list(
   r_version = R.version.string,
   lavaan_version = as.character(packageVersion("lavaan")),
-  cases = cases
+  cases = cases,
+  std_wald = extra
 )
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, null = "null", na = "null",
                   matrix = "rowmajor"),
