@@ -148,6 +148,22 @@ class OrdinalModel(Model):
         if not self.ordered:
             raise SpecificationError("OrdinalModel needs a parameter table with ordered=.")
         self.cat = [_CatGroup(self, rep, self.ordered, g + 1) for g, rep in enumerate(self.groups)]
+        for g, cg in enumerate(self.cat):
+            oi = cg.ord_idx
+            rows = cg.resvar_row[oi] if self.parameterization == "delta" else cg.delta_row[oi]
+            bad = [self.ov_names[i] for i, r in zip(oi, rows, strict=True) if self.free[r] > 0]
+            if bad:
+                what = (
+                    "residual variance (under the delta parameterization it is 1 - R^2, not "
+                    f"a parameter; remove '{bad[0]} ~~ {bad[0]}' or use "
+                    "parameterization='theta')"
+                    if self.parameterization == "delta"
+                    else "scale factor (~*~; under the theta parameterization it is computed, "
+                    "not a parameter; use parameterization='delta' to free it)"
+                )
+                raise SpecificationError(
+                    f"group {g + 1}: the {what} of ordered variable(s) {', '.join(bad)} is free."
+                )
 
     # -- values ---------------------------------------------------------------------------
     def row_values(self, theta):

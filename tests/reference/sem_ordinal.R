@@ -89,6 +89,12 @@ cases <- list(
   hs_mixed_theta = one(hs_model, hs, paste0("x", 1:8), parameterization = "theta"),
   hs_sem_wlsmv = one(hs_sem, hs, hs_x),
   hs_stdlv_wlsmv = one(hs_model, hs, hs_x, std.lv = TRUE),
+  # an ordered outcome regressed on a factor (a "dummy" latent variable in LISREL terms)
+  hs_ordreg_wlsmv = one("visual =~ x1 + x2 + x3\ntextual =~ x5 + x6\nx4 ~ visual + textual",
+                        hs, hs_x[1:6]),
+  # a numeric covariate declared random (its variance in the syntax)
+  hs_covariate_wlsmv = one("visual =~ x1 + x2 + x3\nvisual ~ agemo\nagemo ~~ agemo",
+                           hs, hs_x[1:3]),
   sk_wlsmv = one(sk_model, sk, sk_y),
   sk_theta_wlsmv = one(sk_model, sk, sk_y, parameterization = "theta"),
   sk_groups_wlsmv = one(sk_model, sk, sk_y, group = "group"),
