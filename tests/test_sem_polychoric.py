@@ -34,7 +34,7 @@ def ref(root):
 
 
 @pytest.fixture(scope="module")
-def case_data(root):
+def case_data(root, ref):
     """The data of each R case, built exactly as sem_ordinal_stats.R builds them."""
     hs_ord = load_dataset("holzinger_swineford_1939_ordinal")
     hs = load_dataset("holzinger_swineford_1939")
@@ -46,6 +46,11 @@ def case_data(root):
     gap = sk.loc[sk["group"] == "A", YS].copy()
     gap.loc[gap["y1"] == 3, "y1"] = 4
     binary = (hs_ord[[f"x{i}" for i in range(1, 7)]] > 2).astype(int) + 1
+    binary["z"] = np.where((binary["x1"] == 1) & (binary["x2"] == 1) & (binary["x3"] == 1), 1, 2)
+    split_half = pd.DataFrame(ref["cases"]["split_half"]["data"])
+    hs_na = load_dataset("holzinger_swineford_1939_missing")
+    mixed_pw = hs_ord[XS].astype(float).where(hs_na[XS].notna())
+    mixed_pw[["x7", "x8", "x9"]] = hs_na[["x7", "x8", "x9"]].to_numpy()
     return {
         "hs_ordinal": hs_ord[XS],
         "hs_mixed": mixed,
@@ -54,10 +59,22 @@ def case_data(root):
         "skewed_pairwise": skm[YS],
         "gap": gap,
         "binary": binary,
+        "split_half": split_half,
+        "mixed_pairwise": mixed_pw,
     }
 
 
-CASES = ["hs_ordinal", "hs_mixed", "skewed_A", "skewed_all", "skewed_pairwise", "gap", "binary"]
+CASES = [
+    "hs_ordinal",
+    "hs_mixed",
+    "skewed_A",
+    "skewed_all",
+    "skewed_pairwise",
+    "gap",
+    "binary",
+    "split_half",
+    "mixed_pairwise",
+]
 
 
 def _stats(case, ref, case_data):
@@ -122,35 +139,39 @@ def test_polychoric_api_matches_lavcor(case, ref, case_data):
         np.testing.assert_allclose(merged["se"], merged["se_lav"], rtol=0, atol=ATOL_EST)
 
 
-def test_polyserial_standard_errors_are_those_of_lavaans_gamma_on_the_correlation_scale(
-    ref, case_data
-):
+@pytest.mark.parametrize("case", ["hs_mixed", "mixed_pairwise"])
+def test_correlation_scale_standard_errors_undo_lavaans_covariance_rescaling(case, ref, case_data):
     """lavaan's gamma holds covariances for pairs with a numeric variable; undo its rescaling
-    (cov = r * sd, Muthén 1984's H matrix) and compare with our correlation-scale SEs."""
-    c = ref["cases"]["hs_mixed"]
-    res = sem.polychoric(case_data["hs_mixed"], c["columns"], ordered=c["ordered"])
-    names = c["wls_names"]
+    (cov = r * sd_i * sd_j, the H matrix of lavaan's muthen1984) and compare with our
+    correlation-scale gamma and SEs (polyserial and Pearson pairs)."""
+    c = ref["cases"][case]
+    res = sem.polychoric(case_data[case], c["columns"], ordered=c["ordered"], missing=c["missing"])
+    names, cols = c["wls_names"], c["columns"]
     gamma = np.array(c["gamma"])
-    var9 = c["wls_obs"][names.index("x9~~x9")]
-    sd9 = np.sqrt(var9)
     cor = np.array(c["cor"])
+    numeric = [v for v in cols if v not in c["ordered"]]
+    sd = {v: np.sqrt(c["wls_obs"][names.index(f"{v}~~{v}")]) for v in numeric}
     H = np.eye(len(names))
-    iv = names.index("x9~~x9")
-    for i in range(8):
-        k = names.index(f"x{i + 1}~~x9")
-        H[k, k] = sd9
-        H[k, iv] = cor[i, 8] / (2 * sd9)
+    for a in range(len(cols)):
+        for b in range(a + 1, len(cols)):
+            va, vb = cols[a], cols[b]
+            k = names.index(f"{va}~~{vb}")
+            sa, sb = sd.get(va, 1.0), sd.get(vb, 1.0)
+            H[k, k] = sa * sb
+            for v, s_self, s_other in ((va, sa, sb), (vb, sb, sa)):
+                if v in sd:
+                    H[k, names.index(f"{v}~~{v}")] = s_other * cor[a, b] / (2 * s_self)
     Hi = np.linalg.inv(H)
     w_cor = Hi @ gamma @ Hi.T
-    est = res.estimates().set_index(["lhs", "rhs"])
-    assert est.loc[("x1", "x9"), "type"] == "polyserial"
-    assert est.loc[("x1", "x2"), "type"] == "polychoric"
-    for i in range(8):
-        k = names.index(f"x{i + 1}~~x9")
-        np.testing.assert_allclose(
-            est.loc[(f"x{i + 1}", "x9"), "se"], np.sqrt(w_cor[k, k] / (c["nobs"] - 1)), rtol=1e-5
-        )
-    np.testing.assert_allclose(res.stats.gamma_cor, w_cor, rtol=0, atol=1e-5 * np.abs(w_cor).max())
+    np.testing.assert_allclose(
+        res.stats.gamma_cor, w_cor, rtol=0, atol=RTOL_GAMMA * np.abs(w_cor).max()
+    )
+    est = res.estimates()
+    types = set(est["type"])
+    assert "polyserial" in types and ("pearson" in types) == (len(numeric) > 1)
+    for row in est.itertuples():
+        k = names.index(f"{row.lhs}~~{row.rhs}")
+        assert row.se == pytest.approx(np.sqrt(w_cor[k, k] / (c["nobs"] - 1)), rel=1e-5)
 
 
 def test_gap_in_categories_follows_lavaan(ref, case_data):
@@ -169,7 +190,7 @@ def test_pairwise_counts_every_row_with_an_observed_value(ref, case_data):
     np.testing.assert_array_equal(res.stats.n_pairs, both.T.astype(int) @ both.astype(int))
     listwise = sem.polychoric(df)
     assert listwise.nobs == int(df.notna().all(axis=1).sum()) < 800
-    # an all-missing row is dropped under pairwise deletion
+    # an all-missing row is dropped under pairwise deletion (lavaan too: nobs stays 800)
     extra = pd.concat([df, pd.DataFrame([[np.nan] * 8], columns=YS)], ignore_index=True)
     assert sem.polychoric(extra, missing="pairwise").nobs == 800
 
@@ -269,6 +290,13 @@ def test_too_many_categories_are_refused():
         sem.polychoric(hs, ["x1", "x2"])  # continuous scores declared ordered
 
 
+def test_many_categories_warn_like_lavaan():
+    df = pd.DataFrame({"a": np.arange(300) % 15 + 1, "b": np.arange(300) % 4 + 1})
+    with pytest.warns(DataQualityWarning, match=r"'a' has 15 categories \(more than 12"):
+        res = sem.polychoric(df)
+    assert res.stats.ncat.tolist() == [15, 4]
+
+
 def test_text_values_are_refused(case_data):
     df = case_data["hs_ordinal"].astype(object)
     df.loc[5, "x4"] = "agree"
@@ -312,3 +340,54 @@ def test_near_perfect_correlation_warns(case_data):
     with pytest.warns(DataQualityWarning, match="'x1b'.*nearly"):
         res = sem.polychoric(df)
     assert res.cor.loc["x1", "x1b"] == pytest.approx(0.999)
+
+
+def test_polychoric_estimates_maximise_the_two_step_likelihood(case_data):
+    """Independent of lavaan: each estimate maximises sum(freq * log(pi(rho))) given the
+    thresholds (checked with scipy's bounded scalar minimiser on the same table)."""
+    from scipy import optimize
+
+    df = case_data["skewed_A"]
+    st = sem.polychoric(df).stats
+    for a, b in [("y1", "y2"), ("y3", "y7"), ("y5", "y8")]:
+        i, j = st.names.index(a), st.names.index(b)
+        tab = pd.crosstab(df[a], df[b]).to_numpy(float)
+        ta = np.concatenate([[-np.inf], st.th[st.th_idx == i + 1], [np.inf]])
+        tb = np.concatenate([[-np.inf], st.th[st.th_idx == j + 1], [np.inf]])
+
+        def negll(r, ta=ta, tb=tb, tab=tab):
+            big = bvn_cdf(ta[:, None], tb[None, :], r)
+            pi = big[1:, 1:] - big[1:, :-1] - big[:-1, 1:] + big[:-1, :-1]
+            return -np.sum(tab * np.log(pi))
+
+        opt = optimize.minimize_scalar(
+            negll, bounds=(-0.99, 0.99), method="bounded", options={"xatol": 1e-10}
+        )
+        assert st.cor[i, j] == pytest.approx(opt.x, abs=1e-7)
+
+
+def test_two_empty_cells_in_a_2x2_table_give_plus_or_minus_one():
+    """lavaan: 'two empty cells in 2x2 table' -> rho = 1 if the first cell is filled, else -1."""
+    a = np.array([1] * 40 + [2] * 60)
+    df = pd.DataFrame({"a": a, "b": a, "c": 3 - a, "d": np.tile([1, 2], 50)})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = sem.polychoric(df)
+    messages = [str(w.message) for w in caught]
+    assert all(issubclass(w.category, DataQualityWarning) for w in caught), messages
+    assert sum("two empty cells" in m for m in messages) == 3  # a-b, a-c, b-c
+    assert any("'a' x 'c'" in m and "-1" in m for m in messages)
+    assert sum("(nearly) 1.0" in m for m in messages) >= 2
+    assert np.isfinite(res.stats.gamma).all()
+    assert res.cor.loc["a", "b"] == 1.0
+    assert res.cor.loc["a", "c"] == -1.0
+
+
+def test_codes_need_not_start_at_one(case_data):
+    """Categories are the sorted observed values: -2..2 or 0..4 give the same statistics."""
+    df = case_data["hs_ordinal"]
+    a = sem.polychoric(df).stats
+    b = sem.polychoric(df - 3).stats
+    np.testing.assert_array_equal(a.wls_obs, b.wls_obs)
+    np.testing.assert_array_equal(a.gamma, b.gamma)
+    np.testing.assert_array_equal(b.levels[0], [-2, -1, 0, 1, 2])

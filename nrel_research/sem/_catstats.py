@@ -45,7 +45,11 @@ from ._blas import single_threaded_blas
 __all__ = ["MAX_CATEGORIES", "CategoricalStats", "bvn_cdf", "categorical_stats"]
 
 MAX_CATEGORIES = 20
-"""More distinct values than this in an ordered column is refused (treat it as continuous)."""
+"""More distinct values than this in an ordered column is refused (treat it as continuous).
+
+lavaan accepts any number of levels and warns above 12; we warn above 12 too and refuse above
+20, where the probit thresholds of sparse categories are unstable and the variable is better
+treated as continuous."""
 
 _SQRT_EPS = np.sqrt(np.finfo(float).eps)
 _EPS = np.finfo(float).eps
@@ -333,6 +337,13 @@ def _code_ordered(
             f"{MAX_CATEGORIES}); with this many categories treat it as continuous (leave it out "
             "of `ordered`), or recode it into fewer categories."
         )
+    if levels.size > 12:
+        warnings.warn(
+            f"{where}: ordered column '{name}' has {levels.size} categories (more than 12, "
+            "lavaan warns too); consider treating it as continuous.",
+            DataQualityWarning,
+            stacklevel=5,
+        )
     out = np.full(col.shape, np.nan)
     out[obs] = codes
     return out, levels
@@ -390,12 +401,12 @@ class _OrdPairs:
                 ext[v, 1 : th.size + 1] = th
         self.ta = ext[ci]
         self.tb = ext[cj]
-        # contingency tables (m, kmax, kmax)
-        freq = np.zeros((m, kmax, kmax))
-        for q in range(m):
-            a, b = codes[:, ci[q]], codes[:, cj[q]]
-            ok = ~(np.isnan(a) | np.isnan(b))
-            np.add.at(freq[q], (a[ok].astype(int), b[ok].astype(int)), 1.0)
+        # contingency tables (m, kmax, kmax): one bincount over all pairs
+        a, b = codes[:, ci], codes[:, cj]  # (n, m)
+        ok = ~(np.isnan(a) | np.isnan(b))
+        cell = (np.arange(m)[None, :] * kmax + np.where(ok, a, 0)) * kmax + np.where(ok, b, 0)
+        freq = np.bincount(cell[ok].astype(np.int64), minlength=m * kmax * kmax)
+        freq = freq.reshape(m, kmax, kmax).astype(float)
         self.freq = freq
         self.freq_orig = freq.copy()
         self.ka = ncat[ci]
@@ -470,18 +481,22 @@ def _polychoric_all(pairs: _OrdPairs, start: np.ndarray) -> tuple[np.ndarray, np
         lo = np.where(g > 0, rho, lo)
         hi = np.where(g < 0, rho, hi)
         with np.errstate(divide="ignore", invalid="ignore"):
-            new = np.where(h < 0, rho - g / h, np.nan)
+            step = np.where(h < 0, -g / h, np.nan)
+        new = rho + step
+        # converged: the Newton step is negligible (accept it; it may touch the bracket)
+        conv = (np.abs(step) <= 1e-13) | (g == 0)
         bad = ~np.isfinite(new) | (new <= lo) | (new >= hi)
-        new = np.where(bad, (lo + hi) / 2.0, new)
-        new = np.where(g == 0, rho, new)
-        done |= np.abs(new - rho) <= 1e-13
-        rho = np.where(done, rho, new)
+        new = np.where(bad & ~conv, (lo + hi) / 2.0, new)
+        new = np.where(conv & ~np.isfinite(new), rho, new)
+        conv |= np.abs(new - rho) <= 1e-13
+        rho = np.where(done, rho, np.clip(new, -0.999, 0.999))
+        done |= conv
         if done.all():
             break
     return rho, ~done
 
 
-def _fix_2x2(pairs: _OrdPairs) -> dict[int, float]:
+def _fix_2x2(pairs: _OrdPairs, names) -> dict[int, float]:
     """Apply lavaan's special cases of 2 x 2 tables; may adjust ``pairs.freq`` in place."""
     fixed = {}
     for q in np.flatnonzero((pairs.ka == 2) & (pairs.kb == 2)):
@@ -490,7 +505,9 @@ def _fix_2x2(pairs: _OrdPairs) -> dict[int, float]:
         nz = int(zero.sum())
         if nz == 2:
             warnings.warn(
-                "two empty cells in a 2 x 2 table: the tetrachoric correlation is set to +-1",
+                f"two empty cells in the 2 x 2 table of '{names[pairs.cj[q]]}' x "
+                f"'{names[pairs.ci[q]]}': the tetrachoric correlation is set to "
+                f"{'+1' if f[0, 0] > 0 else '-1'} (as lavaan)",
                 DataQualityWarning,
                 stacklevel=4,
             )
@@ -912,16 +929,23 @@ def _ordinal_pairs(
         f = pairs.freq[q][pairs.valid[q]]
         if np.any(f == 0):
             zeros.append((names[cj[q]], names[ci[q]]))
-    fixed = _fix_2x2(pairs)
+    fixed = _fix_2x2(pairs, names)
     # start: Pearson correlation of the codes on the pairwise-complete rows (lavaan)
-    start = np.zeros(oo.size)
-    for q in range(oo.size):
-        a, b = codes[:, ci[q]], codes[:, cj[q]]
-        ok = ~(np.isnan(a) | np.isnan(b))
-        a, b = a[ok] - a[ok].mean(), b[ok] - b[ok].mean()
-        den = np.sqrt((a @ a) * (b @ b))
-        r = a @ b / den if den > 0 else 0.0
-        start[q] = r if abs(r) < 1 else 0.0
+    # (sums over the pairwise-complete rows by matrix products; codes + 1 as lavaan's)
+    m_obs = obs.astype(float)
+    c0 = np.where(obs, codes + 1.0, 0.0)
+    npair = (m_obs.T @ m_obs)[ci, cj]
+    s_ab = (c0.T @ c0)[ci, cj]
+    s_a = (c0.T @ m_obs)[ci, cj]  # sum of variable ci over rows where cj is observed
+    s_b = (m_obs.T @ c0)[ci, cj]
+    s_aa = ((c0 * c0).T @ m_obs)[ci, cj]
+    s_bb = (m_obs.T @ (c0 * c0))[ci, cj]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cab = s_ab - s_a * s_b / npair
+        caa = s_aa - s_a * s_a / npair
+        cbb = s_bb - s_b * s_b / npair
+        start = cab / np.sqrt(caa * cbb)
+    start = np.where(np.isfinite(start) & (np.abs(start) < 1), start, 0.0)
     rho, failed = _polychoric_all(pairs, start)
     for q, val in fixed.items():
         rho[q] = val
@@ -948,10 +972,18 @@ def _ordinal_pairs(
     tb = np.clip(pairs.tb, -_BIG, _BIG)
     a_up, a_lo = ta[:, 1:, None], ta[:, :-1, None]  # (m, k, 1): category r of var a
     b_up, b_lo = tb[:, None, 1:], tb[:, None, :-1]  # (m, 1, k)
-    y1z1 = _dnorm(a_up) * (ndtr((b_up - rr * a_up) / R) - ndtr((b_lo - rr * a_up) / R))
-    y1z2 = _dnorm(a_lo) * (ndtr((b_up - rr * a_lo) / R) - ndtr((b_lo - rr * a_lo) / R))
-    y2z1 = _dnorm(b_up) * (ndtr((a_up - rr * b_up) / R) - ndtr((a_lo - rr * b_up) / R))
-    y2z2 = _dnorm(b_lo) * (ndtr((a_up - rr * b_lo) / R) - ndtr((a_lo - rr * b_lo) / R))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y1z1 = _dnorm(a_up) * (ndtr((b_up - rr * a_up) / R) - ndtr((b_lo - rr * a_up) / R))
+        y1z2 = _dnorm(a_lo) * (ndtr((b_up - rr * a_lo) / R) - ndtr((b_lo - rr * a_lo) / R))
+        y2z1 = _dnorm(b_up) * (ndtr((a_up - rr * b_up) / R) - ndtr((a_lo - rr * b_up) / R))
+        y2z2 = _dnorm(b_lo) * (ndtr((a_up - rr * b_lo) / R) - ndtr((a_lo - rr * b_lo) / R))
+    # rho = +-1 (a 2 x 2 table with two empty cells): lavaan's R == 0 branch
+    one = (R == 0.0).ravel()
+    if one.any():
+        y1z1[one] = np.broadcast_to(_dnorm(a_up) * 0.5, y1z1.shape)[one]
+        y1z2[one] = np.broadcast_to(_dnorm(a_lo) * 0.5, y1z2.shape)[one]
+        y2z1[one] = np.broadcast_to(_dnorm(b_up) * 0.5, y2z1.shape)[one]
+        y2z2[one] = np.broadcast_to(_dnorm(b_lo) * 0.5, y2z2.shape)[one]
     f0 = pairs.freq_orig
     wgt = np.where(good, f0 * drho / np.where(good, lik, 1.0), 0.0)
     # var a threshold t (0-based) gets +y1z1 from cells in row t and -y1z2 from row t+1
