@@ -39,7 +39,7 @@ True
 from .api import fit
 from .compare import lrt
 from .group_tests import compare_paths, partial_invariance
-from .invariance import INVARIANCE_LEVELS, invariance
+from .invariance import INVARIANCE_LEVELS, ORDINAL_INVARIANCE_LEVELS, invariance
 from .measurement import fornell_larcker, htmt, reliability
 from .model import Model
 from .plot import plot_path_diagram
@@ -51,6 +51,7 @@ from .syntax import ParTable, parse_model
 
 __all__ = [
     "INVARIANCE_LEVELS",
+    "ORDINAL_INVARIANCE_LEVELS",
     "Model",
     "ParTable",
     "PolychoricResult",
