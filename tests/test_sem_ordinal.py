@@ -32,6 +32,9 @@ CASES = REF["cases"]
 HS = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
 HS_SEM = HS + "\ntextual ~ a*visual\nspeed ~ b*textual + visual\nind := a*b"
 SK = "f1 =~ y1 + y2 + y3 + y4\nf2 =~ y5 + y6 + y7 + y8"
+HS_ORDREG = "visual =~ x1 + x2 + x3\ntextual =~ x5 + x6\nx4 ~ visual + textual"
+HS_COVARIATE = "visual =~ x1 + x2 + x3\nvisual ~ agemo\nagemo ~~ agemo"
+SPECIAL_MODELS = {"hs_ordreg_wlsmv": HS_ORDREG, "hs_covariate_wlsmv": HS_COVARIATE}
 ESTIMATOR = {
     "hs_delta_wlsmv": "WLSMV",
     "hs_theta_wlsmv": "WLSMV",
@@ -43,6 +46,8 @@ ESTIMATOR = {
     "hs_mixed_theta": "WLSMV",
     "hs_sem_wlsmv": "WLSMV",
     "hs_stdlv_wlsmv": "WLSMV",
+    "hs_ordreg_wlsmv": "WLSMV",
+    "hs_covariate_wlsmv": "WLSMV",
     "sk_wlsmv": "WLSMV",
     "sk_theta_wlsmv": "WLSMV",
     "sk_groups_wlsmv": "WLSMV",
@@ -63,6 +68,7 @@ def _partable(name):
     for o in pd.unique(ref["lhs"][ref["op"] == "|"]):
         nth[o] = int(((ref["lhs"] == o) & (ref["op"] == "|") & (ref["group"] == 1)).sum())
     model = HS_SEM if "sem" in name else (HS if name.startswith("hs") else SK)
+    model = SPECIAL_MODELS.get(name, model)
     return parse_model(
         model,
         ordered=nth,
@@ -327,6 +333,8 @@ END_TO_END = {
     "hs_mixed_wlsmv": (HS, {"ordered": [f"x{i}" for i in range(1, 9)]}),
     "hs_sem_wlsmv": (HS_SEM, {"ordered": True}),
     "hs_stdlv_wlsmv": (HS, {"ordered": True, "std_lv": True}),
+    "hs_ordreg_wlsmv": (HS_ORDREG, {"ordered": True}),
+    "hs_covariate_wlsmv": (HS_COVARIATE, {"ordered": ["x1", "x2", "x3"]}),
     "sk_wlsmv": (SK, {"ordered": True}),
     "sk_groups_wlsmv": (SK, {"ordered": True, "group": "group"}),
     "sk_groups_theta": (SK, {"ordered": True, "group": "group", "parameterization": "theta"}),
@@ -491,3 +499,32 @@ def test_fit_group_label_selects_and_orders_groups():
     fm, fm_ref = res.fit_measures(), ref.fit_measures()
     assert fm["chisq"] == pytest.approx(fm_ref["chisq"], rel=1e-8)
     assert fm["chisq_scaled"] == pytest.approx(fm_ref["chisq_scaled"], rel=1e-8)
+
+
+@pytest.mark.parametrize("parameterization", ["delta", "theta"])
+def test_standardized_solution_and_wald_test_match_lavaan(hs_ord, parameterization):
+    """standardizedSolution() (delta-method SEs) and lavTestWald() on WLSMV fits."""
+    from nrel_research import sem
+
+    ref = REF["std_wald"][parameterization]
+    model = "visual =~ x1 + x2 + a*x3\ntextual =~ x4 + x5 + b*x6\nspeed =~ x7 + x8 + x9"
+    res = fit(model, hs_ord, ordered=True, parameterization=parameterization)
+    std = sem.standardized_solution(res)
+    want = pd.DataFrame(ref["std"])
+    assert std["lhs"].tolist() == want["lhs"].tolist()
+    for col, rcol in (("est_std", "est.std"), ("se", "se"), ("ci_lower", "ci.lower")):
+        np.testing.assert_allclose(
+            std[col].to_numpy(float), want[rcol].to_numpy(float), atol=1e-4, err_msg=col
+        )
+    wald = sem.wald_test(res, "a == b")
+    assert wald["stat"].iloc[0] == pytest.approx(ref["wald"]["stat"], abs=1e-4)
+    assert wald["se"].iloc[0] == ref["wald"]["se"] == "robust.sem"
+    with pytest.raises(NrelError, match="ordered indicators"):
+        sem.score_test(fit(model + "\na == b", hs_ord, ordered=True))
+
+
+def test_free_residual_variance_of_ordered_item_is_refused_under_delta(hs_ord):
+    with pytest.raises(SpecificationError, match="1 - R"):
+        fit(HS + "\nx1 ~~ x1", hs_ord, ordered=True)
+    res = fit(HS + "\nx1 ~~ 1*x1", hs_ord, ordered=True, parameterization="theta")
+    assert res.converged

@@ -139,35 +139,39 @@ def test_polychoric_api_matches_lavcor(case, ref, case_data):
         np.testing.assert_allclose(merged["se"], merged["se_lav"], rtol=0, atol=ATOL_EST)
 
 
-def test_polyserial_standard_errors_are_those_of_lavaans_gamma_on_the_correlation_scale(
-    ref, case_data
-):
+@pytest.mark.parametrize("case", ["hs_mixed", "mixed_pairwise"])
+def test_correlation_scale_standard_errors_undo_lavaans_covariance_rescaling(case, ref, case_data):
     """lavaan's gamma holds covariances for pairs with a numeric variable; undo its rescaling
-    (cov = r * sd, Muthén 1984's H matrix) and compare with our correlation-scale SEs."""
-    c = ref["cases"]["hs_mixed"]
-    res = sem.polychoric(case_data["hs_mixed"], c["columns"], ordered=c["ordered"])
-    names = c["wls_names"]
+    (cov = r * sd_i * sd_j, the H matrix of lavaan's muthen1984) and compare with our
+    correlation-scale gamma and SEs (polyserial and Pearson pairs)."""
+    c = ref["cases"][case]
+    res = sem.polychoric(case_data[case], c["columns"], ordered=c["ordered"], missing=c["missing"])
+    names, cols = c["wls_names"], c["columns"]
     gamma = np.array(c["gamma"])
-    var9 = c["wls_obs"][names.index("x9~~x9")]
-    sd9 = np.sqrt(var9)
     cor = np.array(c["cor"])
+    numeric = [v for v in cols if v not in c["ordered"]]
+    sd = {v: np.sqrt(c["wls_obs"][names.index(f"{v}~~{v}")]) for v in numeric}
     H = np.eye(len(names))
-    iv = names.index("x9~~x9")
-    for i in range(8):
-        k = names.index(f"x{i + 1}~~x9")
-        H[k, k] = sd9
-        H[k, iv] = cor[i, 8] / (2 * sd9)
+    for a in range(len(cols)):
+        for b in range(a + 1, len(cols)):
+            va, vb = cols[a], cols[b]
+            k = names.index(f"{va}~~{vb}")
+            sa, sb = sd.get(va, 1.0), sd.get(vb, 1.0)
+            H[k, k] = sa * sb
+            for v, s_self, s_other in ((va, sa, sb), (vb, sb, sa)):
+                if v in sd:
+                    H[k, names.index(f"{v}~~{v}")] = s_other * cor[a, b] / (2 * s_self)
     Hi = np.linalg.inv(H)
     w_cor = Hi @ gamma @ Hi.T
-    est = res.estimates().set_index(["lhs", "rhs"])
-    assert est.loc[("x1", "x9"), "type"] == "polyserial"
-    assert est.loc[("x1", "x2"), "type"] == "polychoric"
-    for i in range(8):
-        k = names.index(f"x{i + 1}~~x9")
-        np.testing.assert_allclose(
-            est.loc[(f"x{i + 1}", "x9"), "se"], np.sqrt(w_cor[k, k] / (c["nobs"] - 1)), rtol=1e-5
-        )
-    np.testing.assert_allclose(res.stats.gamma_cor, w_cor, rtol=0, atol=1e-5 * np.abs(w_cor).max())
+    np.testing.assert_allclose(
+        res.stats.gamma_cor, w_cor, rtol=0, atol=RTOL_GAMMA * np.abs(w_cor).max()
+    )
+    est = res.estimates()
+    types = set(est["type"])
+    assert "polyserial" in types and ("pearson" in types) == (len(numeric) > 1)
+    for row in est.itertuples():
+        k = names.index(f"{row.lhs}~~{row.rhs}")
+        assert row.se == pytest.approx(np.sqrt(w_cor[k, k] / (c["nobs"] - 1)), rel=1e-5)
 
 
 def test_gap_in_categories_follows_lavaan(ref, case_data):

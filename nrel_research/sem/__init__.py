@@ -2,8 +2,10 @@
 
 A generic engine (it knows nothing of N-REL): :func:`fit` estimates CFA/SEM models written in
 lavaan syntax by normal-theory maximum likelihood (listwise or FIML with missing values; ML or
-robust MLR; one or several groups) and returns a :class:`SEMResult` with ``estimates()``,
-``fit_measures()``, ``modification_indices()``, ``implied_cov()`` and ``summary()``;
+robust MLR; one or several groups), or with ordered (Likert) indicators by lavaan's two-step
+WLSMV/WLSM/DWLS/ULSMV (``fit(..., ordered=True)``), and returns a :class:`SEMResult` with
+``estimates()``, ``fit_measures()``, ``modification_indices()``, ``implied_cov()`` and
+``summary()``;
 :func:`invariance` runs the configural -> metric -> scalar -> strict sequence (lavaan's
 ``group_equal``) with difference tests and Chen's (2007) cut-offs, :func:`partial_invariance`
 searches for the constraints to free and :func:`compare_paths` tests equal paths across groups;
@@ -16,7 +18,7 @@ correlations of ordered items with thresholds and their asymptotic covariance (l
 ``lavCor``). Numbers are checked against lavaan 0.6.14 and semTools 0.5-6
 (``tests/reference/sem_ml.R``, ``sem_missing_robust.R``, ``sem_integrate.R``,
 ``sem_groups.R``, ``sem_groups_robust.R``, ``sem_group_equal.R``, ``sem_score_wald.R``,
-``sem_standardized.R``, ``validity.R``, ``sem_ordinal_stats.R``).
+``sem_standardized.R``, ``validity.R``, ``sem_ordinal_stats.R``, ``sem_ordinal.R``).
 
 Examples
 --------

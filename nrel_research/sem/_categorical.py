@@ -148,6 +148,22 @@ class OrdinalModel(Model):
         if not self.ordered:
             raise SpecificationError("OrdinalModel needs a parameter table with ordered=.")
         self.cat = [_CatGroup(self, rep, self.ordered, g + 1) for g, rep in enumerate(self.groups)]
+        for g, cg in enumerate(self.cat):
+            oi = cg.ord_idx
+            rows = cg.resvar_row[oi] if self.parameterization == "delta" else cg.delta_row[oi]
+            bad = [self.ov_names[i] for i, r in zip(oi, rows, strict=True) if self.free[r] > 0]
+            if bad:
+                what = (
+                    "residual variance (under the delta parameterization it is 1 - R^2, not "
+                    f"a parameter; remove '{bad[0]} ~~ {bad[0]}' or use "
+                    "parameterization='theta')"
+                    if self.parameterization == "delta"
+                    else "scale factor (~*~; under the theta parameterization it is computed, "
+                    "not a parameter; use parameterization='delta' to free it)"
+                )
+                raise SpecificationError(
+                    f"group {g + 1}: the {what} of ordered variable(s) {', '.join(bad)} is free."
+                )
 
     # -- values ---------------------------------------------------------------------------
     def row_values(self, theta):
@@ -277,10 +293,6 @@ class OrdinalModel(Model):
             doff += s_rc[:, None] * (dl[c][:, None] * dd[r] + dl[r][:, None] * dd[c])
             out.append(np.vstack([dth, dvar, doff]))
         return out
-
-    def reported_values(self, theta):
-        """Row values as lavaan reports them (computed rows filled in)."""
-        return self.row_values(theta)
 
 
 @dataclass
@@ -506,9 +518,9 @@ def categorical_fit_measures(model, stats_list, fit, estimator) -> dict:
     CI, close-fit and not-close-fit p-values) with ``N - G`` (``lav_utils_get_ntotal`` for
     non-ML estimators) and ``rmsea_scaled`` (WLSM: the unscaled statistic on ``tr(U Gamma)``
     degrees of freedom, as lavaan), ``rmr, srmr, srmr_bentler, crmr`` (+ ``_nomean``),
-    ``cn_05, cn_01, gfi, agfi, pgfi, mfi, wrmr``. Not reported: lavaan's ``*_robust``
-    indices for categorical data (``cfi_robust``, ``tli_robust``, ``rmsea_robust``, based on
-    lavaan's catML re-fit) and the constants ``rmsea_ci_level``,
+    ``cn_05, cn_01, gfi, agfi, pgfi, mfi, wrmr``, and with a scaled test lavaan's robust
+    ``cfi_robust, tli_robust, nnfi_robust, rni_robust, rmsea_robust`` (+ CI and p-values;
+    :func:`_robust_indices`). Not reported: the constants ``rmsea_ci_level``,
     ``rmsea_close_h0``, ``rmsea_notclose_h0``.
     """
     wtype, _se, test = CATEGORICAL_ESTIMATORS[estimator]
@@ -568,9 +580,108 @@ def categorical_fit_measures(model, stats_list, fit, estimator) -> dict:
         else:
             x2, df2 = chisq, tst.get("trace_ugamma", np.nan)
         out.update(_rmsea(x2, df2, n_rmsea, ngroups, "_scaled"))
+    if scaled:
+        out.update(_robust_indices(model, stats_list, fit.theta, ws, ns, df, b_df, n_rmsea))
     out.update(_residual_indices(model, stats_list, fit.theta, ns))
     out.update(_other_indices(model, stats_list, fit.theta, ws, ns, chisq, df, n_rmsea))
     return out
+
+
+def _robust_indices(model, stats_list, theta, ws, ns, df, b_df, n):
+    """Compute lavaan 0.6.14's robust CFI/TLI/RNI/RMSEA for categorical data.
+
+    ``cfi_robust, tli_robust, nnfi_robust, rni_robust, rmsea_robust`` (+ CI and p-values), as
+    ``lav_fit_catml_dwls`` and ``lav_fit_cfi``/``lav_fit_rmsea`` with ``c.hat``.
+
+    The normal-theory ML discrepancy between the polychoric correlations ``R`` and the
+    implied correlations at the (D)WLS estimates, ``XX3 = sum_g N_g (log|Sigma| - log|R| +
+    tr(R Sigma^-1) - p)``, is corrected by ``c = tr(U' V U Gamma) / df`` with ``V`` the
+    expected ML weight matrix of the correlations at ``Sigma`` (``U = I - D E^-1 D' W``,
+    correlation rows only), and the independence model by ``tr(Gamma) / df_null``. As
+    lavaan, the indices are NaN when a variable is numeric, when a polychoric matrix
+    is not positive definite, or (here) when thresholds carry constraints.
+    """
+    keys = [
+        "cfi_robust",
+        "tli_robust",
+        "nnfi_robust",
+        "rni_robust",
+        "rmsea_robust",
+        "rmsea_ci_lower_robust",
+        "rmsea_ci_upper_robust",
+        "rmsea_pvalue_robust",
+        "rmsea_notclose_pvalue_robust",
+    ]
+    nan = dict.fromkeys(keys, np.nan)
+    t = model.table
+    th_rows = (t["op"] == "|").to_numpy()
+    k = model.ceq_basis
+    th_free = model.free[th_rows]
+    used = np.abs(k) > 0  # free parameter x unique parameter
+    shared = used.sum(axis=0) > 1  # unique parameters behind several free parameters
+    constrained = bool(np.any(th_free == 0)) or bool(
+        np.any(shared[used[th_free[th_free > 0] - 1].any(axis=0)])
+    )
+    if constrained or any(len(cg.num_idx) for cg in model.cat):
+        return nan
+    fg = ns / ns.sum()
+    imp = model.implied_cor(theta)
+    dlist = model.wls_jacobian(theta)
+    xx3 = xx3_null = 0.0
+    blocks_v, blocks_g, blocks_d, blocks_w = [], [], [], []
+    for st, cg, sig, d, w, f, nn in zip(stats_list, model.cat, imp, dlist, ws, fg, ns, strict=True):
+        r = np.asarray(st.cov, dtype=float)
+        if np.linalg.eigvalsh(r)[0] < np.sqrt(np.finfo(float).eps):
+            return nan
+        p = cg.p
+        si = np.linalg.inv(sig)
+        xx3 += nn * (np.linalg.slogdet(sig)[1] - np.linalg.slogdet(r)[1] + np.trace(r @ si) - p)
+        xx3_null += -nn * np.linalg.slogdet(r)[1]
+        a, b = cg.off_r, cg.off_c
+        v = si[np.ix_(a, a)] * si[np.ix_(b, b)] + si[np.ix_(a, b)] * si[np.ix_(b, a)]
+        off = slice(cg.n_th, cg.n_wls)
+        blocks_v.append(f * v)
+        blocks_g.append(np.asarray(st.gamma, dtype=float)[off, off] / f)
+        blocks_d.append(d[off])
+        blocks_w.append(f * w[off])
+    from scipy.linalg import block_diag
+
+    v_all = block_diag(*blocks_v)
+    g_all = block_diag(*blocks_g)
+    d_all = np.vstack(blocks_d)
+    w_all = np.concatenate(blocks_w)
+    e_mat = sum(f * (d.T * w) @ d for f, d, w in zip(fg, dlist, ws, strict=True))
+    e_inv = k @ np.linalg.pinv(k.T @ e_mat @ k) @ k.T
+    wiu = np.eye(len(w_all)) - d_all @ e_inv @ (d_all.T * w_all)
+    ks = float(np.sum((wiu.T @ v_all @ wiu) * g_all.T))
+    df3 = df
+    if df3 <= 0:
+        return nan
+    c3 = ks / df3
+    c3_null = float(np.trace(g_all)) / b_df
+    xx3_scaled = xx3 / c3
+    t1 = max(xx3 - c3 * df, 0.0)
+    t2 = max(xx3 - c3 * df, xx3_null - c3_null * b_df, 0.0)
+    cfi = 1.0 if (np.isclose(t1, 0) and np.isclose(t2, 0)) else 1 - t1 / t2
+    tli = 1 - ((xx3 - c3 * df) * b_df) / ((xx3_null - c3_null * b_df) * df)
+    rni = 1 - (xx3 - c3 * df) / (xx3_null - c3_null * b_df)
+    g = len(ns)
+    rm = float(np.sqrt(max(xx3 / n / df3 - c3 / n, 0.0)) * np.sqrt(g))
+    lo, hi = rmsea_ci(xx3_scaled, df3, n, g=g)
+    ncp = n * df3 / c3 * 0.05**2 / g
+    return {
+        "cfi_robust": cfi,
+        "tli_robust": tli,
+        "nnfi_robust": tli,
+        "rni_robust": rni,
+        "rmsea_robust": rm,
+        "rmsea_ci_lower_robust": lo * np.sqrt(c3),
+        "rmsea_ci_upper_robust": hi * np.sqrt(c3),
+        "rmsea_pvalue_robust": float(1 - stats.ncx2.cdf(xx3_scaled, df3, ncp)),
+        "rmsea_notclose_pvalue_robust": float(
+            stats.ncx2.cdf(xx3_scaled, df3, n * df3 / c3 * 0.08**2 / g)
+        ),
+    }
 
 
 def _other_indices(model, stats_list, theta, ws, ns, chisq, df, n):

@@ -192,8 +192,7 @@ def fit_ordinal(
         )
         stats_list.append(st)
     for st, w in zip(stats_list, where, strict=True):
-        need = 2
-        if st.n < need:
+        if st.n < 2:
             raise DataError(f"{w} has {st.n} usable row(s); collect more data.")
     result = ordinal_result(
         pt,

@@ -102,6 +102,9 @@ def fit(
         default). ``"fiml"`` (or lavaan's ``"ml"``/``"direct"``): full-information ML under
         MAR; rows without any observed value are dropped (and counted in ``n_dropped``).
         Exogenous covariates with ``fixed.x`` are refused with FIML (declare them random).
+        ``"pairwise"`` (ordered indicators only, lavaan's choice for categorical data):
+        thresholds and means from each variable's observed values, correlations from the
+        pairwise-complete rows, ``N`` = rows with at least one observed value.
     se : {"standard", "robust", "bootstrap", "none"}, optional
         Default ``"standard"`` (``"robust"`` with MLR and with the ordinal estimators
         WLSMV, WLSM and ULSMV).

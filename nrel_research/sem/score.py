@@ -253,6 +253,12 @@ def score_test(
     1  .p3.  .p39.  visual=~x3  Pasteur  Grant-White  0.492
     """
     _check_result(result, "score_test")
+    if result.estimator in ("WLSMV", "WLSM", "DWLS", "ULSMV"):
+        raise NrelError(
+            f"score_test: not available for a fit with ordered indicators "
+            f"(estimator={result.estimator!r}) yet; compare nested fits with sem.lrt or test "
+            "constraints with sem.wald_test."
+        )
     model = result.model
     r_all, rows = _constraint_jacobian(model)
     ncon = r_all.shape[0]
@@ -554,6 +560,8 @@ def wald_test(result, constraints: str | Sequence[str]) -> pd.DataFrame:
         )
     df = len(parts)
     se = "robust.huber.white" if result.se_type == "robust" else result.se_type
+    if result.se_type == "robust" and result.estimator in ("WLSMV", "WLSM", "ULSMV"):
+        se = "robust.sem"  # lavaan's sandwich for the categorical (D)WLS/ULS estimators
     return pd.DataFrame(
         {
             "constraints": ["; ".join(parts)],

@@ -81,7 +81,12 @@ class SEMSummary:
                 if getattr(r, "group_labels", None) is not None
                 else []
             ),
-            ("Rows dropped (empty)" if fiml else "Rows dropped (listwise)", str(r.n_dropped)),
+            (
+                "Rows dropped (empty)"
+                if fiml or getattr(r, "missing", "") == "pairwise"
+                else "Rows dropped (listwise)",
+                str(r.n_dropped),
+            ),
             ("Free parameters", str(int(fm["npar"]))),
             ("Standard errors", se),
         ]

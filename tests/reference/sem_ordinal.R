@@ -89,6 +89,12 @@ cases <- list(
   hs_mixed_theta = one(hs_model, hs, paste0("x", 1:8), parameterization = "theta"),
   hs_sem_wlsmv = one(hs_sem, hs, hs_x),
   hs_stdlv_wlsmv = one(hs_model, hs, hs_x, std.lv = TRUE),
+  # an ordered outcome regressed on a factor (a "dummy" latent variable in LISREL terms)
+  hs_ordreg_wlsmv = one("visual =~ x1 + x2 + x3\ntextual =~ x5 + x6\nx4 ~ visual + textual",
+                        hs, hs_x[1:6]),
+  # a numeric covariate declared random (its variance in the syntax)
+  hs_covariate_wlsmv = one("visual =~ x1 + x2 + x3\nvisual ~ agemo\nagemo ~~ agemo",
+                           hs, hs_x[1:3]),
   sk_wlsmv = one(sk_model, sk, sk_y),
   sk_theta_wlsmv = one(sk_model, sk, sk_y, parameterization = "theta"),
   sk_groups_wlsmv = one(sk_model, sk, sk_y, group = "group"),
@@ -97,10 +103,25 @@ cases <- list(
   skm_pairwise_wlsmv = one(sk_model, skm, sk_y, missing = "pairwise")
 )
 
+# standardized solution with delta-method SEs, and a Wald test, on WLSMV fits
+hs_lab <- "visual =~ x1 + x2 + a*x3\ntextual =~ x4 + x5 + b*x6\nspeed =~ x7 + x8 + x9"
+extra <- list()
+for (param in c("delta", "theta")) {
+  fit <- cfa(hs_lab, data = hs, ordered = hs_x, parameterization = param)
+  ss <- standardizedSolution(fit, type = "std.all")
+  wt <- lavTestWald(fit, constraints = "a == b")
+  extra[[param]] <- list(
+    std = as.list(ss[, c("lhs", "op", "rhs", "est.std", "se", "z", "pvalue", "ci.lower",
+                         "ci.upper")]),
+    wald = list(stat = wt$stat, df = wt$df, p_value = wt$p.value, se = wt$se)
+  )
+}
+
 out <- list(
   r_version = R.version.string,
   lavaan_version = as.character(packageVersion("lavaan")),
-  cases = cases
+  cases = cases,
+  std_wald = extra
 )
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, null = "null", na = "null",
                   matrix = "rowmajor"),
