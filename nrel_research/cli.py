@@ -321,8 +321,19 @@ def _report_args(p: argparse.ArgumentParser) -> None:
         help="format of --responses (default: guessed from the file; see read_responses)",
     )
     p.add_argument("--out", default="reports/study", help="output folder (default: reports/study)")
-    p.add_argument("--estimator", choices=["MLR", "ML"], default="MLR")
-    p.add_argument("--missing", choices=["fiml", "listwise"], default="fiml")
+    p.add_argument(
+        "--estimator",
+        choices=["MLR", "ML", "WLSMV"],
+        default="MLR",
+        help="MLR (default) or ML treat the rating items as continuous; WLSMV treats the items "
+        "the item bank declares ordinal as ordered categorical",
+    )
+    p.add_argument(
+        "--missing",
+        choices=["fiml", "listwise", "pairwise"],
+        default=None,
+        help="default: fiml for ML/MLR, pairwise for WLSMV",
+    )
     p.add_argument("--seed", type=int, default=20160311)
     p.add_argument("--quiet", action="store_true", help="no progress messages")
 

@@ -87,6 +87,25 @@ def test_ml_and_mlr_stay_continuous(spec, firms):
         spec.fit(firms, part="measurement", estimator="ML", ordered=True)
 
 
+def test_fixed_controls_need_fixed_x_false_under_wlsmv(firms):
+    data = firms.assign(size=np.log(firms["employees"].clip(lower=1)))
+    fixed = build_model(
+        antecedents=[], actions=["R2"], outcomes=["marketing_performance"], controls=["size"]
+    )
+    with pytest.raises(SpecificationError, match="fixed_x=False"):
+        fixed.fit(data, estimator="WLSMV", missing="pairwise")
+    fixed.fit(data, part="measurement", estimator="WLSMV", missing="pairwise")  # no controls
+    random = build_model(
+        antecedents=[],
+        actions=["R2"],
+        outcomes=["marketing_performance"],
+        controls=["size"],
+        fixed_x=False,
+    )
+    res = random.fit(data, estimator="WLSMV", missing="pairwise")
+    assert "size" not in res.model.ordered and res.converged
+
+
 def test_fit_part_is_checked(spec, firms):
     with pytest.raises(SpecificationError, match="part"):
         spec.fit(firms, part="paths")
@@ -117,7 +136,7 @@ def test_run_study_with_wlsmv(wlsmv_study):
     assert {"alpha_ordinal", "omega", "omega_latent"} <= set(rel.columns)
     htmt = sem.htmt(st.spec.cfa_syntax, st.spec.prepare(st.data), ordered=True, missing="pairwise")
     pd.testing.assert_frame_equal(st.tables["htmt"], htmt)
-    # fit is judged on the scaled indices (lavaan 0.6.14 gives no robust ones for WLSMV)
+    # fit is judged on the scaled indices (no robust ones for WLSMV from sem.fit yet)
     fa = st.tables["fit_assessment"].set_index(["model", "measure"])
     fm = st.structural.fit_measures()
     assert fa.loc[("structural model", "cfi"), "value"] == pytest.approx(fm["cfi_scaled"])
@@ -155,3 +174,21 @@ def test_clean_then_wlsmv_on_reverse_keyed_items(firms):
     data = clean(firms).data
     res = spec.fit(data, part="measurement", estimator="WLSMV", missing="pairwise")
     assert res.converged
+
+
+def test_report_of_a_wlsmv_study(wlsmv_study, tmp_path):
+    from nrel_research.report import write_report
+
+    path = write_report(wlsmv_study, tmp_path)
+    text = path.read_text(encoding="utf-8")
+    fm = wlsmv_study.structural.fit_measures()
+    assert "WLSMV, missing = pairwise" in text
+    assert f"scaled chi-square({fm['df_scaled']:.0f}) = {fm['chisq_scaled']:.2f}" in text
+
+
+def test_cli_report_takes_wlsmv(tmp_path, capsys):
+    from nrel_research import cli
+
+    code = cli.main(["report", "--estimator", "WLSMV", "--missing", "fiml", "--out", str(tmp_path)])
+    assert code == 2
+    assert "missing='fiml' is not valid" in capsys.readouterr().err

@@ -165,6 +165,14 @@ class ModelSpec:
             ordered = _names(ordered, "ordered") or None
         if ordered is not None:
             options["ordered"] = ordered
+            random = {r.lhs for r in self.paths.itertuples() if r.op == "~~" and r.lhs == r.rhs}
+            fixed = [c for c in self.roles.get("controls", ()) if c not in random]
+            if part == "structural" and fixed:
+                raise SpecificationError(
+                    f"control(s) {', '.join(fixed)} are fixed exogenous covariates, which "
+                    "ordered indicators do not allow (lavaan would condition on them); build "
+                    "the model with build_model(..., fixed_x=False) to make them random."
+                )
         syntax = self.syntax if part == "structural" else self.cfa_syntax
         return sem.fit(
             syntax, self.prepare(data, data_name=data_name), estimator=estimator, **options

@@ -150,8 +150,9 @@ class StudyResult:
 def _pick(fm: pd.Series, key: str, categorical: bool = False) -> float:
     """Return the robust version of a fit index when the estimator gives one.
 
-    For the categorical estimators (WLSMV, ...) lavaan 0.6.14 gives no robust CFI/TLI/RMSEA;
-    the scaled (mean-and-variance adjusted) versions are reported instead.
+    For the categorical estimators (WLSMV, ...) the scaled (mean-and-variance adjusted)
+    versions are used when no robust version is available (``sem.fit`` does not compute
+    lavaan's robust CFI/TLI/RMSEA for categorical data yet).
     """
     robust = fm.get(f"{key}_robust", np.nan)
     if np.isfinite(robust):

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .. import sem
 from .._version import __version__
+from ..analysis.specification import CATEGORICAL_ESTIMATORS
 from ..exceptions import NrelError
 from .tables import BOUNDED, apa, fit_table, measurement_table, structural_table
 
@@ -386,7 +387,14 @@ def write_report(
         tables["htmt"].round(2).to_html(na_rep=""),
         "<h2>4. Structural model</h2>",
         f"<p>{e(study.settings['estimator'])}, missing = {e(study.settings['missing'])}; "
-        f"chi-square({int(fm['df'])}) = {fm['chisq']:.2f}; SRMR = {fm['srmr']:.3f}.</p>",
+        f"chi-square({int(fm['df'])}) = {fm['chisq']:.2f}; "
+        + (
+            # categorical estimators: the scaled-shifted test is the one to report
+            f"scaled chi-square({fm['df_scaled']:.0f}) = {fm['chisq_scaled']:.2f}; "
+            if str(study.settings["estimator"]).upper() in CATEGORICAL_ESTIMATORS
+            else ""
+        )
+        + f"SRMR = {fm['srmr']:.3f}.</p>",
         _table_html(tables["structural"]),
         fig_html["path_diagram"],
         *(
