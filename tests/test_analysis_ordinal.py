@@ -13,7 +13,7 @@ import pytest
 
 from nrel_research import instruments, sem
 from nrel_research.analysis import CATEGORICAL_ESTIMATORS, build_model, fit_assessment, run_study
-from nrel_research.data import clean, load_bundled_study
+from nrel_research.data import load_bundled_study
 from nrel_research.exceptions import NrelError, SpecificationError
 
 SMALL = {
@@ -136,11 +136,16 @@ def test_run_study_with_wlsmv(wlsmv_study):
     assert {"alpha_ordinal", "omega", "omega_latent"} <= set(rel.columns)
     htmt = sem.htmt(st.spec.cfa_syntax, st.spec.prepare(st.data), ordered=True, missing="pairwise")
     pd.testing.assert_frame_equal(st.tables["htmt"], htmt)
-    # fit is judged on the scaled indices (no robust ones for WLSMV from sem.fit yet)
+    # fit is judged on lavaan's robust indices for categorical data (scaled ones where the
+    # robust versions do not exist, here: a numeric covariate beside the ordered items)
     fa = st.tables["fit_assessment"].set_index(["model", "measure"])
-    fm = st.structural.fit_measures()
-    assert fa.loc[("structural model", "cfi"), "value"] == pytest.approx(fm["cfi_scaled"])
-    assert fa.loc[("structural model", "rmsea"), "value"] == pytest.approx(fm["rmsea_scaled"])
+    for model, res in (("measurement model", st.measurement), ("structural model", st.structural)):
+        fm = res.fit_measures()
+        for key in ("cfi", "rmsea"):
+            want = fm[f"{key}_robust"] if np.isfinite(fm[f"{key}_robust"]) else fm[f"{key}_scaled"]
+            assert fa.loc[(model, key), "value"] == pytest.approx(want)
+    fm = st.measurement.fit_measures()
+    assert np.isfinite(fm["cfi_robust"])  # all-ordered measurement model: robust exists
     assert any("WLSMV with" in n for n in st.notes)
     assert any("P4/P5: the multiple-group comparisons use MLR" in n for n in st.notes)
     assert "WLSMV" in st.summary()
@@ -155,25 +160,31 @@ def test_run_study_explicit_ordered_and_errors():
         run_study(estimator="WLSMV", missing="fiml", n_boot=100, **SMALL)
 
 
-def test_default_study_is_unchanged_by_the_ordinal_option():
-    """ML/MLR runs record no ordered items and fit continuous models."""
-    st = run_study(estimator="ML", n_boot=100, **SMALL)
-    assert st.settings["ordered"] is None and st.settings["missing"] == "fiml"
-    assert not getattr(st.structural.model, "ordered", None)
-    fa = fit_assessment({"m": st.structural}).set_index("measure")
-    fm = st.structural.fit_measures()  # FIML: lavaan's robust (Zhang & Savalei) CFI, as before
-    assert fa.loc["cfi", "value"] == pytest.approx(fm["cfi_robust"])
+def test_fit_assessment_of_continuous_fits_is_unchanged(spec, firms):
+    """MLR/FIML: robust CFI as before; ML: the plain CFI (no scaled fallback)."""
+    mlr = spec.fit(firms, part="measurement", estimator="MLR", missing="fiml")
+    ml = spec.fit(firms, part="measurement", estimator="ML")
+    fa = fit_assessment({"mlr": mlr, "ml": ml}).set_index(["model", "measure"])
+    assert fa.loc[("mlr", "cfi"), "value"] == pytest.approx(mlr.fit_measures()["cfi_robust"])
+    assert fa.loc[("ml", "cfi"), "value"] == pytest.approx(ml.fit_measures()["cfi"])
 
 
-def test_clean_then_wlsmv_on_reverse_keyed_items(firms):
+def test_reverse_keyed_items_stay_ordinal(firms):
     """Reverse-keyed items stay ordinal after recoding (8 - x): mo_6 is in the model."""
     spec = build_model(
         antecedents=["market_orientation"], actions=["E6"], outcomes=["marketing_performance"]
     )
-    assert "mo_6" in spec.ordered
-    data = clean(firms).data
-    res = spec.fit(data, part="measurement", estimator="WLSMV", missing="pairwise")
+    assert (
+        "mo_6" in spec.ordered
+        and spec.measurement.set_index("indicator").loc["mo_6", "reverse_keyed"]
+    )
+    res = spec.fit(firms, part="measurement", estimator="WLSMV", missing="pairwise")
     assert res.converged
+    # prepare() recoded mo_6 as 8 - x: its thresholds are the raw ones mirrored
+    fitted = res.estimates().query("lhs == 'mo_6' and op == '|'")["est"].to_numpy()
+    raw = sem.polychoric(firms, ["mo_5", "mo_6"], missing="pairwise").thresholds()
+    raw = raw.query("variable == 'mo_6'")["est"].to_numpy()
+    np.testing.assert_allclose(fitted, -raw[::-1], atol=1e-6)
 
 
 def test_report_of_a_wlsmv_study(wlsmv_study, tmp_path):

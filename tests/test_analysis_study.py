@@ -281,3 +281,9 @@ def test_report_flags_the_misspecified_variant():
     assert flagged[False][0], flagged  # the correct model passes the local check
     assert not flagged[True][0], flagged  # the misspecified one is flagged ...
     assert "mp_5" in flagged[True][1] or "crp_1" in flagged[True][1]  # ... at an omission
+
+
+def test_continuous_default_records_no_ordered_items(study):
+    """Issue 9 left ML/MLR untouched: no ordered items, FIML by default."""
+    assert study.settings["ordered"] is None and study.settings["missing"] == "fiml"
+    assert not getattr(study.structural.model, "ordered", None)

@@ -150,9 +150,9 @@ class StudyResult:
 def _pick(fm: pd.Series, key: str, categorical: bool = False) -> float:
     """Return the robust version of a fit index when the estimator gives one.
 
-    For the categorical estimators (WLSMV, ...) the scaled (mean-and-variance adjusted)
-    versions are used when no robust version is available (``sem.fit`` does not compute
-    lavaan's robust CFI/TLI/RMSEA for categorical data yet).
+    For the categorical estimators (WLSMV, ...) lavaan's robust CFI/TLI/RMSEA for categorical
+    data are used, and the scaled (mean-and-variance adjusted) versions where lavaan gives no
+    robust ones (e.g. ordered and numeric indicators mixed).
     """
     robust = fm.get(f"{key}_robust", np.nan)
     if np.isfinite(robust):
@@ -198,7 +198,8 @@ def fit_assessment(results: Mapping[str, sem.SEMResult], *, alpha: float = 0.05)
     """Judge each model's global and local fit; failed rows flag the model for inspection.
 
     Global fit: the conventional cut-offs of Hu & Bentler (1999) for CFI, TLI, RMSEA (robust
-    versions under MLR, scaled versions under WLSMV) and SRMR. Local fit (fits with
+    versions under MLR and WLSMV; scaled ones under WLSMV where no robust version exists) and
+    SRMR. Local fit (fits with
     modification indices, i.e. ML with complete data): the largest modification index
     against the chi-square(1) critical value Bonferroni-adjusted for the number of fixed
     parameters tested (``alpha`` / k) -- a misspecification can be local (an omitted
