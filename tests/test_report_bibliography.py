@@ -89,6 +89,10 @@ def _scanned_texts(root):
             [("Roodman", "2019")],
         ),
         ("United Nations Statistics Division (2008). ISIC", [("Division", "2008")]),
+        (
+            "Muthén, B. O., du Toit, S. H. C., & Spisic, D. (1997). *Robust",
+            [("Muthén", "1997")],
+        ),
         # not citations
         ("Python 3.11 or lavaan 0.6.14, psych 2.2.9 and semTools 0.5-6", []),
         ("ISIC Rev.4 section C; ISIC Revision 4", []),

@@ -665,6 +665,8 @@ def write_bibtex(path: str | Path, keys: Iterable[str] | None = None) -> Path:
 # -- citations in text -----------------------------------------------------------------------
 
 _NAME = r"[A-ZÀ-ÞĀ-Ž][A-Za-zÀ-ÖØ-öø-ÿĀ-ž'\u2019\-]*[A-Za-zÀ-ÖØ-öø-ÿĀ-ž]"
+# a later author's surname in a reference list may start with a particle ("du Toit")
+_PNAME = rf"(?:(?:van|von|der|den|de|du|da|di|le|la|dos|del)[ \t]+)*{_NAME}"
 _INIT = r"(?:[A-ZÀ-ÞØ]\.(?:[\s\-]*[A-ZÀ-ÞØ]\.)*)"
 _YEAR = r"(?P<year>(?:1[6-9]|20)\d\d)(?P<suffix>[a-z]?)(?![\d\w])"
 # a space or a line break, also between implicitly concatenated string literals and in comments
@@ -672,8 +674,8 @@ _S = r'[ \t]*(?:",?[ \t]*)?\n?[ \t#*"]*'
 _AND = r"(?:&amp;|&|and)"
 _CITATION = re.compile(
     # reference-list form: Surname, I. I., Surname, I., & Surname, I. (2001)
-    rf"(?P<ref>(?P<rfirst>{_NAME}),{_S}{_INIT}(?:,{_S}(?:&{_S})?{_NAME},{_S}{_INIT})*"
-    rf"(?:,?{_S}{_AND}{_S}{_NAME},{_S}{_INIT})?{_S}\({_YEAR}\))"
+    rf"(?P<ref>(?P<rfirst>{_NAME}),{_S}{_INIT}(?:,{_S}(?:&{_S})?{_PNAME},{_S}{_INIT})*"
+    rf"(?:,?{_S}{_AND}{_S}{_PNAME},{_S}{_INIT})?{_S}\({_YEAR}\))"
     # in-text forms: Surname (2001), Surname, 2001, Surname & Surname (2001), Surname et al.
     # 2001, Surname, Surname & Surname, 2001, Surname's (2001)
     rf"|(?P<first>{_NAME})(?:'s|\u2019s)?"
