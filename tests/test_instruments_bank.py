@@ -262,3 +262,75 @@ def test_per_platform_texts_name_the_platform_in_every_language(bank):
             for lang in bank.languages:
                 assert choice.label(lang.code) in item.label(lang.code)
                 assert "{platform}" not in item.label(lang.code)
+
+
+# -- measurement levels (issue 9: the item bank decides which items are ordinal) -------------
+def test_measurement_levels(bank):
+    scales = {s.id: s for s in bank.scales}
+    assert {k for k, s in scales.items() if s.level == "ordinal"} == {
+        "agree7",
+        "extent7",
+        "frequency7",
+        "relcomp7",
+        "describe7",
+    }
+    assert all(s.level == "nominal" for s in bank.scales if s.kind == "nominal")
+    levels = {i.id: i.level for i in bank.items}
+    assert levels["consent"] == "nominal"  # yes/no
+    assert levels["smx_platforms"] == "nominal"  # multi-select: 0/1 indicators
+    assert levels["employees"] == "count"
+    assert levels["net_reply_share"] == "continuous"
+    assert levels["wave"] == "ordinal" and levels["arch_year"] == "interval"
+    assert levels["firm_id"] == "text"
+    ordinal = bank.ordinal_items()
+    assert set(ordinal) == {i.id for i in bank.items if i.is_rating} | {"wave"}
+    assert bank.ordinal_items(["E7"]) == ("e7_1", "e7_2", "e7_3")
+    items = bank.to_frame("items").set_index("id")
+    assert items.loc["r1_1", "level"] == "ordinal" and items.loc["sector", "level"] == "nominal"
+    assert set(bank.to_frame("scales")["level"]) == {"ordinal", "nominal"}
+
+
+def test_ordinal_items_with_unknown_construct(bank):
+    with pytest.raises(FrameworkError, match="nope"):
+        bank.ordinal_items(["nope"])
+
+
+def test_scale_level_is_required_and_checked(tmp_path):
+    def drop(d):
+        del d["scales"][0]["level"]
+
+    assert "field 'level'" in load_error(edited(tmp_path, drop))
+    assert "add 'level: ordinal'" in load_error(edited(tmp_path, drop))
+
+    def nominal_rating(d):
+        d["scales"][0]["level"] = "nominal"
+
+    assert "unknown value 'nominal'" in load_error(edited(tmp_path, nominal_rating))
+
+    def interval_yesno(d):
+        next(s for s in d["scales"] if s["id"] == "yesno")["level"] = "interval"
+
+    assert "unknown value 'interval'" in load_error(edited(tmp_path, interval_yesno))
+
+
+def test_a_rating_scale_declared_interval_is_not_ordinal(tmp_path):
+    def interval(d):
+        next(s for s in d["scales"] if s["id"] == "describe7")["level"] = "interval"
+
+    bank = instruments.load_item_bank(edited(tmp_path, interval))
+    assert bank.item("cmp_r1").scale == "describe7" and bank.item("cmp_r1").level == "interval"
+    assert "cmp_r1" not in bank.ordinal_items() and "r1_1" in bank.ordinal_items()
+
+
+def test_item_level_only_on_value_items(tmp_path):
+    def on_scale_item(d):
+        d["items"][item_index(d, "r1_1")]["level"] = "ordinal"
+
+    assert "takes its measurement level from the scale" in load_error(
+        edited(tmp_path, on_scale_item)
+    )
+
+    def bad_value_level(d):
+        d["items"][item_index(d, "net_reply_share")]["level"] = "ordinal"
+
+    assert "unknown value 'ordinal'" in load_error(edited(tmp_path, bad_value_level))

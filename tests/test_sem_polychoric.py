@@ -34,7 +34,7 @@ def ref(root):
 
 
 @pytest.fixture(scope="module")
-def case_data(root):
+def case_data(root, ref):
     """The data of each R case, built exactly as sem_ordinal_stats.R builds them."""
     hs_ord = load_dataset("holzinger_swineford_1939_ordinal")
     hs = load_dataset("holzinger_swineford_1939")
@@ -46,6 +46,11 @@ def case_data(root):
     gap = sk.loc[sk["group"] == "A", YS].copy()
     gap.loc[gap["y1"] == 3, "y1"] = 4
     binary = (hs_ord[[f"x{i}" for i in range(1, 7)]] > 2).astype(int) + 1
+    binary["z"] = np.where((binary["x1"] == 1) & (binary["x2"] == 1) & (binary["x3"] == 1), 1, 2)
+    split_half = pd.DataFrame(ref["cases"]["split_half"]["data"])
+    hs_na = load_dataset("holzinger_swineford_1939_missing")
+    mixed_pw = hs_ord[XS].astype(float).where(hs_na[XS].notna())
+    mixed_pw[["x7", "x8", "x9"]] = hs_na[["x7", "x8", "x9"]].to_numpy()
     return {
         "hs_ordinal": hs_ord[XS],
         "hs_mixed": mixed,
@@ -54,10 +59,22 @@ def case_data(root):
         "skewed_pairwise": skm[YS],
         "gap": gap,
         "binary": binary,
+        "split_half": split_half,
+        "mixed_pairwise": mixed_pw,
     }
 
 
-CASES = ["hs_ordinal", "hs_mixed", "skewed_A", "skewed_all", "skewed_pairwise", "gap", "binary"]
+CASES = [
+    "hs_ordinal",
+    "hs_mixed",
+    "skewed_A",
+    "skewed_all",
+    "skewed_pairwise",
+    "gap",
+    "binary",
+    "split_half",
+    "mixed_pairwise",
+]
 
 
 def _stats(case, ref, case_data):

@@ -70,6 +70,7 @@ from .regression import (
     simple_slopes,
 )
 from .specification import (
+    CATEGORICAL_ESTIMATORS,
     DEFAULT_ANTECEDENTS,
     DEFAULT_OUTCOMES,
     ModelSpec,
@@ -94,6 +95,7 @@ from .validity import (
 )
 
 __all__: list[str] = [
+    "CATEGORICAL_ESTIMATORS",
     "DEFAULT_ANTECEDENTS",
     "DEFAULT_OUTCOMES",
     "FIT_CRITERIA",

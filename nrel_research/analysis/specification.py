@@ -26,6 +26,7 @@ from ..exceptions import SpecificationError
 from ..instruments import Instrument, ItemBank, load_item_bank
 
 __all__ = [
+    "CATEGORICAL_ESTIMATORS",
     "DEFAULT_ANTECEDENTS",
     "DEFAULT_OUTCOMES",
     "ModelSpec",
@@ -43,6 +44,9 @@ DEFAULT_OUTCOMES = ("marketing_performance", "customer_relationship_performance"
 #: Firm-level propositions that define paths (P4/P5 compare groups; P8 is post-level).
 PATH_PROPOSITIONS = ("P1", "P2", "P3", "P6", "P7")
 _MARKET_TYPES = ("B2B", "B2C", "both")
+#: Estimators for ordered-categorical indicators (lavaan's two-step WLS family): with one of
+#: them the item bank's ordinal items are the default ``ordered=`` of :meth:`ModelSpec.fit`.
+CATEGORICAL_ESTIMATORS = ("WLSMV", "WLSM", "DWLS", "ULSMV")
 _FORMATIVE = ("reflective", "composite", "error")
 
 
@@ -57,8 +61,9 @@ class ModelSpec:
         :func:`nrel_research.sem.fit`.
     measurement : pandas.DataFrame
         One row per indicator: ``construct, indicator, reverse_keyed, declared`` (the item
-        bank's reflective/formative/composite) and ``modelled_as`` (``"reflective"``:
-        a common factor ``=~``; ``"composite"``: a unit-weighted mean column in the data).
+        bank's reflective/formative/composite), ``modelled_as`` (``"reflective"``:
+        a common factor ``=~``; ``"composite"``: a unit-weighted mean column in the data) and
+        ``level`` (the item bank's measurement level of the item, e.g. ``"ordinal"``).
     paths : pandas.DataFrame
         One row per structural path: ``lhs, op, rhs, source`` (a proposition id such as
         ``"P3"``, ``"control"`` or ``"user"``).
@@ -88,6 +93,82 @@ class ModelSpec:
         """The data columns the model needs (indicators, composite items and controls)."""
         cols = list(dict.fromkeys(self.measurement["indicator"]))
         return cols + [c for c in self.roles.get("controls", ()) if c not in cols]
+
+    @property
+    def ordered(self) -> tuple[str, ...]:
+        """The model's indicators the item bank declares ordinal (its default ``ordered=``).
+
+        Indicators of common factors whose scale has ``level: ordinal`` (items of
+        composites enter as a continuous mean and are not listed). :meth:`fit` passes them
+        as ``ordered=`` when the estimator is categorical (WLSMV and relatives).
+        """
+        m = self.measurement
+        keep = (m["modelled_as"] == "reflective") & (m["level"] == "ordinal")
+        return tuple(dict.fromkeys(m.loc[keep, "indicator"]))
+
+    def fit(
+        self,
+        data: pd.DataFrame,
+        *,
+        part: str = "structural",
+        estimator: str = "ML",
+        ordered: Sequence[str] | bool | None = None,
+        data_name: str = "the response data",
+        **options,
+    ):
+        """Prepare ``data`` and fit the model with :func:`nrel_research.sem.fit`.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            Response data keyed by item ids (reverse-keyed items as answered, unless
+            ``data.attrs`` records that they were recoded; see :meth:`prepare`).
+        part : {"structural", "measurement"}, default "structural"
+            The whole model (:attr:`syntax`) or the CFA (:attr:`cfa_syntax`).
+        estimator : str, default "ML"
+            Passed to :func:`nrel_research.sem.fit` (``"ML"``, ``"MLR"``, ``"WLSMV"``, ...).
+        ordered : sequence of str or bool, optional
+            The ordered-categorical indicators. By default none for ML/MLR and, for the
+            categorical estimators (:data:`CATEGORICAL_ESTIMATORS`: WLSMV, WLSM, DWLS,
+            ULSMV), the item bank's ordinal items in the model (:attr:`ordered`). An explicit
+            value overrides the default (``ordered=()`` or ``False``: none).
+        data_name : str
+            How to call ``data`` in error messages.
+        **options
+            Further :func:`nrel_research.sem.fit` arguments (``missing=``, ``group=``, ...).
+
+        Returns
+        -------
+        SEMResult
+
+        Examples
+        --------
+        >>> from nrel_research.analysis import build_model
+        >>> from nrel_research.data import load_bundled_study
+        >>> firms = load_bundled_study().responses.query("consent == 1 and second_informant == 0")
+        >>> spec = build_model(antecedents=[], actions=["R1"], outcomes=["marketing_performance"])
+        >>> spec.ordered[:4]
+        ('r1_1', 'r1_2', 'r1_3', 'mp_1')
+        >>> res = spec.fit(firms, part="measurement", estimator="MLR", missing="fiml")
+        >>> res.converged
+        True
+        """
+        from .. import sem
+
+        part = check_choice(part, "part", ["structural", "measurement"], error=SpecificationError)
+        est = str(estimator).upper()
+        if ordered is None:
+            ordered = list(self.ordered) if est in CATEGORICAL_ESTIMATORS else None
+        elif ordered is False:
+            ordered = None
+        elif ordered is not True:
+            ordered = _names(ordered, "ordered") or None
+        if ordered is not None:
+            options["ordered"] = ordered
+        syntax = self.syntax if part == "structural" else self.cfa_syntax
+        return sem.fit(
+            syntax, self.prepare(data, data_name=data_name), estimator=estimator, **options
+        )
 
     @property
     def cfa_syntax(self) -> str:
@@ -382,9 +463,10 @@ def build_model(
                 "drop it."
             )
         for it in items:
-            rows.append((cid, it.id, bool(it.reverse), declared, modelled))
+            rows.append((cid, it.id, bool(it.reverse), declared, modelled, it.level))
     measurement = pd.DataFrame(
-        rows, columns=["construct", "indicator", "reverse_keyed", "declared", "modelled_as"]
+        rows,
+        columns=["construct", "indicator", "reverse_keyed", "declared", "modelled_as", "level"],
     )
     if formative_as_reflective and measurement_kind == "latent":
         notes.append(

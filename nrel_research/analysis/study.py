@@ -13,6 +13,9 @@ Design decisions (stated in the result's ``notes``):
   inter-rater checks, not the structural estimates, whose rows must be independent);
 * estimator MLR with FIML by default (Likert answers are not normal; answers are missing);
   controls are then random variables (``fixed_x=False`` in :func:`build_model`);
+  ``estimator="WLSMV"`` instead treats the item bank's ordinal items as ordered categorical
+  (polychoric correlations, pairwise deletion) in the measurement, structural and E7 models;
+  the multiple-group comparisons (P4, P5) then stay MLR with FIML;
 * the model is the pooled model of :func:`build_model` (nine shared action types; E7 only
   within B2B and mixed firms);
 * ``log_employees = log(employees)`` and ``log_firm_age = log(1 + firm_age)`` are derived
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
@@ -36,14 +39,14 @@ from .._validation import check_choice
 from ..data import clean as _clean
 from ..data import load_bundled_study, read_responses, validate
 from ..data.clean import CleaningResult
-from ..exceptions import DataError, NrelError
+from ..exceptions import DataError, NrelError, SpecificationError
 from ..instruments import Instrument
 from .groups import DEFAULT_SECTOR_POOLING, group_comparison
 from .network import NETWORK_MEDIATORS, network_mediation
 from .posts import engagement_model, triangulate
 from .propositions import Evidence, path_evidence, propositions_table
 from .regression import regress
-from .specification import ModelSpec, build_model
+from .specification import CATEGORICAL_ESTIMATORS, ModelSpec, build_model
 from .validity import copula_endogeneity, harman_single_factor, marker_technique
 
 __all__ = ["FIT_CRITERIA", "STUDY_STEPS", "StudyResult", "fit_assessment", "run_study"]
@@ -124,11 +127,13 @@ class StudyResult:
     def summary(self) -> str:
         """Return a short text summary of the run."""
         fm = self.structural.fit_measures()
+        cat = _is_categorical(self.structural)
         lines = [
             f"N-REL study: {self.cleaning.rows_in} responses in, {self.cleaning.rows_out} after "
             f"cleaning, {len(self.data)} key informants analysed",
             f"structural model: {self.settings['estimator']}, missing={self.settings['missing']}; "
-            f"CFI {_pick(fm, 'cfi'):.3f}, RMSEA {_pick(fm, 'rmsea'):.3f}, SRMR {fm['srmr']:.3f}",
+            f"CFI {_pick(fm, 'cfi', cat):.3f}, RMSEA {_pick(fm, 'rmsea', cat):.3f}, "
+            f"SRMR {fm['srmr']:.3f}",
             "propositions:",
         ]
         for r in self.propositions().itertuples():
@@ -142,10 +147,21 @@ class StudyResult:
         )
 
 
-def _pick(fm: pd.Series, key: str) -> float:
-    """Return the robust version of a fit index when the estimator gives one."""
+def _pick(fm: pd.Series, key: str, categorical: bool = False) -> float:
+    """Return the robust version of a fit index when the estimator gives one.
+
+    For the categorical estimators (WLSMV, ...) lavaan 0.6.14 gives no robust CFI/TLI/RMSEA;
+    the scaled (mean-and-variance adjusted) versions are reported instead.
+    """
     robust = fm.get(f"{key}_robust", np.nan)
-    return float(robust) if np.isfinite(robust) else float(fm[key])
+    if np.isfinite(robust):
+        return float(robust)
+    scaled = fm.get(f"{key}_scaled", np.nan)
+    return float(scaled) if categorical and np.isfinite(scaled) else float(fm[key])
+
+
+def _is_categorical(res) -> bool:
+    return str(getattr(res, "estimator", "")).upper() in CATEGORICAL_ESTIMATORS
 
 
 def _derive_controls(df: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
@@ -181,13 +197,13 @@ def fit_assessment(results: Mapping[str, sem.SEMResult], *, alpha: float = 0.05)
     """Judge each model's global and local fit; failed rows flag the model for inspection.
 
     Global fit: the conventional cut-offs of Hu & Bentler (1999) for CFI, TLI, RMSEA (robust
-    versions under MLR) and SRMR. Local fit (fits with modification indices, i.e. ML with
-    complete data): the largest modification index against the chi-square(1) critical value
-    Bonferroni-adjusted for the number of fixed parameters tested (``alpha`` / k) -- a
-    misspecification can be local (an omitted cross-loading or error covariance) and leave
-    the global indices within their cut-offs (Saris et al., 2009). The
-    cut-offs are rules of thumb for ML with continuous data: a flag calls for inspection,
-    it does not prove misspecification.
+    versions under MLR, scaled versions under WLSMV) and SRMR. Local fit (fits with
+    modification indices, i.e. ML with complete data): the largest modification index
+    against the chi-square(1) critical value Bonferroni-adjusted for the number of fixed
+    parameters tested (``alpha`` / k) -- a misspecification can be local (an omitted
+    cross-loading or error covariance) and leave the global indices within their cut-offs
+    (Saris et al., 2009). The cut-offs are rules of thumb for ML with continuous data: a flag
+    calls for inspection, it does not prove misspecification.
 
     Returns
     -------
@@ -212,8 +228,9 @@ def fit_assessment(results: Mapping[str, sem.SEMResult], *, alpha: float = 0.05)
     rows = []
     for name, res in results.items():
         fm = res.fit_measures()
+        cat = _is_categorical(res)
         for key, op, cut in FIT_CRITERIA:
-            value = _pick(fm, key) if key != "srmr" else float(fm["srmr"])
+            value = _pick(fm, key, cat) if key != "srmr" else float(fm["srmr"])
             met = value >= cut if op == ">=" else value <= cut
             rows.append((name, key, value, f"{key} {op} {cut}", bool(met), ""))
         try:
@@ -253,7 +270,12 @@ def _e7_within_b2b(data, instrument, options, settings, notes) -> dict:
     try:
         spec7 = build_model(actions=["E7"], market_type="both", **keep)
         res = _fit(
-            spec7.syntax, spec7.prepare(sub), settings, "E7 model (B2B and mixed firms)", notes
+            spec7.syntax,
+            spec7.prepare(sub),
+            settings,
+            "E7 model (B2B and mixed firms)",
+            notes,
+            _ordered(spec7, settings),
         )
     except NrelError as exc:
         notes.append(f"E7 (B2B and mixed firms): not estimated ({exc}).")
@@ -384,10 +406,31 @@ def _validity_tables(spec, data, prepared, notes: list[str]) -> dict:
     return out
 
 
-def _fit(model: str, data: pd.DataFrame, settings: dict, what: str, notes: list[str]):
+def _ordered(spec: ModelSpec, settings: dict) -> list[str] | None:
+    """Return the ordered indicators of ``spec`` under the study's settings (None: none)."""
+    if settings["estimator"] not in CATEGORICAL_ESTIMATORS:
+        return None
+    chosen = settings.get("ordered")
+    if chosen is None:
+        return list(spec.ordered) or None
+    model_vars = set(spec.measurement["indicator"])
+    return [v for v in chosen if v in model_vars] or None
+
+
+def _fit(
+    model: str,
+    data: pd.DataFrame,
+    settings: dict,
+    what: str,
+    notes: list[str],
+    ordered: list[str] | None = None,
+):
+    kwargs = {"ordered": ordered} if ordered else {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = sem.fit(model, data, estimator=settings["estimator"], missing=settings["missing"])
+        res = sem.fit(
+            model, data, estimator=settings["estimator"], missing=settings["missing"], **kwargs
+        )
     for w in caught:
         if issubclass(w.category, Warning) and "treated as random" not in str(w.message):
             notes.append(f"{what}: {w.message}")
@@ -401,7 +444,8 @@ def run_study(
     instrument: Instrument | None = None,
     source: str = "auto",
     estimator: str = "MLR",
-    missing: str = "fiml",
+    missing: str | None = None,
+    ordered: Sequence[str] | None = None,
     outcomes=STUDY_OUTCOMES,
     controls=("log_employees",),
     model_options: Mapping | None = None,
@@ -424,8 +468,22 @@ def run_study(
         The instrument the data were collected with (default: the full bundled one).
     source : str, default "auto"
         Export format of ``responses`` (see ``read_responses``).
-    estimator : {"MLR", "ML"}, default "MLR"
-    missing : {"fiml", "listwise"}, default "fiml"
+    estimator : {"MLR", "ML", "WLSMV", "WLSM", "DWLS", "ULSMV"}, default "MLR"
+        ``"MLR"``/``"ML"`` treat the rating items as continuous. ``"WLSMV"`` (and the other
+        categorical estimators of :func:`nrel_research.sem.fit`) treats the model's ordinal
+        items as ordered categorical: thresholds and polychoric correlations, then
+        diagonally weighted least squares with robust standard errors and the scaled-shifted
+        test (advisable with few categories or skewed answers; Rhemtulla, Brosseau-Liard &
+        Savalei, 2012). The measurement, structural and E7 models use it; the
+        multiple-group comparisons (P4, P5) keep MLR with FIML (stated in the notes).
+    missing : {"fiml", "listwise", "pairwise"}, optional
+        Default ``"fiml"`` for ML/MLR and ``"pairwise"`` (lavaan's choice for categorical
+        data) for the categorical estimators, which cannot use FIML.
+    ordered : sequence of str, optional
+        The ordered-categorical items under a categorical estimator. Default: the items the
+        item bank declares ordinal (``level: ordinal`` on their scale;
+        :attr:`ModelSpec.ordered`). An explicit list overrides it (items not named are
+        treated as continuous).
     outcomes : sequence of str
         Outcome constructs of the structural model.
     controls : sequence of str
@@ -466,14 +524,32 @@ def run_study(
     4          P6      supported
     5          P8      supported
     """
-    estimator = check_choice(estimator, "estimator", ["MLR", "ML"], normalize=True)
-    missing = check_choice(missing, "missing", ["fiml", "listwise"], normalize=True)
+    estimator = check_choice(
+        estimator, "estimator", ["MLR", "ML", *CATEGORICAL_ESTIMATORS], normalize=True
+    )
+    categorical = estimator in CATEGORICAL_ESTIMATORS
+    if missing is None:
+        missing = "pairwise" if categorical else "fiml"
+    missing = check_choice(
+        missing,
+        "missing",
+        ["listwise", "pairwise"] if categorical else ["fiml", "listwise"],
+        normalize=True,
+    )
+    if ordered is not None:
+        if not categorical:
+            raise SpecificationError(
+                f"ordered= needs a categorical estimator (estimator='WLSMV'); with "
+                f"estimator={estimator!r} the items are treated as continuous."
+            )
+        ordered = [ordered] if isinstance(ordered, str) else [str(v) for v in ordered]
     say = progress or (lambda _msg: None)
     notes: list[str] = []
     timings: dict[str, float] = {}
     settings = {
         "estimator": estimator,
         "missing": missing,
+        "ordered": ordered,
         "seed": seed,
         "n_boot": n_boot,
         "outcomes": list(outcomes),
@@ -532,15 +608,27 @@ def run_study(
 
     t0 = step("measurement")
     options = {"outcomes": list(outcomes), "controls": list(controls), **(model_options or {})}
-    options.setdefault("fixed_x", not (missing == "fiml" or estimator == "MLR"))
+    # FIML, MLR and the categorical estimators need random (not fixed) covariates
+    options.setdefault("fixed_x", not (missing == "fiml" or estimator == "MLR" or categorical))
     spec = build_model(instrument, **options) if instrument is not None else build_model(**options)
     notes.extend(spec.notes)
     prepared = spec.prepare(data)
-    measurement = _fit(spec.cfa_syntax, prepared, settings, "measurement model", notes)
+    model_ordered = _ordered(spec, settings)
+    if categorical:
+        settings["ordered"] = model_ordered or []
+        notes.append(
+            f"{estimator} with {len(model_ordered or [])} ordered-categorical item(s) "
+            f"({'as given' if ordered is not None else 'the item bank declares ordinal'}; "
+            f"missing = {missing}): thresholds and polychoric correlations in the measurement "
+            "and structural models; reliability is categorical omega and ordinal alpha."
+        )
+    measurement = _fit(
+        spec.cfa_syntax, prepared, settings, "measurement model", notes, model_ordered
+    )
     timings["measurement"] = time.perf_counter() - t0
 
     t0 = step("structural")
-    structural = _fit(spec.syntax, prepared, settings, "structural model", notes)
+    structural = _fit(spec.syntax, prepared, settings, "structural model", notes, model_ordered)
     extra_tables: dict[str, pd.DataFrame] = {}
     fit_check = fit_assessment({"measurement model": measurement, "structural model": structural})
     if estimator != "ML" or missing != "listwise":
@@ -601,14 +689,19 @@ def run_study(
                     col,
                     pid,
                     actions=actions,
-                    estimator=estimator,
-                    missing=missing,
+                    estimator="MLR" if categorical else estimator,
+                    missing="fiml" if categorical else missing,
                     **kw,
                 )
                 group_evidence.append(ev)
                 for name, tab in tabs.items():
                     extra_tables[f"{pid.lower()}_{name}"] = tab
                 notes.append(f"{pid}: {ev.note}")
+            if categorical:
+                notes.append(
+                    "P4/P5: the multiple-group comparisons use MLR with FIML (items as "
+                    "continuous), not the study's categorical estimator."
+                )
             extra_tables.update(
                 _regression_tables(grouped, actions, notes, n_boot=min(n_boot, 500), seed=seed)
             )
@@ -667,7 +760,11 @@ def run_study(
     tables = {
         "propositions": propositions_table(evidence),
         "reliability": sem.reliability(measurement),
-        "htmt": sem.htmt(spec.cfa_syntax, prepared),
+        "htmt": (
+            sem.htmt(spec.cfa_syntax, prepared, ordered=model_ordered, missing=missing)
+            if categorical and model_ordered
+            else sem.htmt(spec.cfa_syntax, prepared)
+        ),
         "cleaning_steps": cleaning.report,
         "exclusions": cleaning.exclusions,
         "validation": validation,

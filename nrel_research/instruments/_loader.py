@@ -22,6 +22,8 @@ from ..framework._loader import _Checker
 from .model import (
     AUDIENCES,
     MEASUREMENT_MODELS,
+    SCALE_LEVELS,
+    VALUE_LEVELS,
     Block,
     Choice,
     Condition,
@@ -94,6 +96,7 @@ _ITEM_FIELDS = (
     "audience",
     "identifier",
     "per_platform",
+    "level",
 )
 _CONSTRUCT_FIELDS = (
     "id",
@@ -237,7 +240,7 @@ def parse_item_bank(doc: Any, path: Path, fw: Framework) -> ItemBank:
 
     # -- scales --------------------------------------------------------------------------
     scales = []
-    for w, e in c.entries(doc, "scales", ("id", "kind", "choices")):
+    for w, e in c.entries(doc, "scales", ("id", "kind", "level", "choices")):
         raw = e.get("choices")
         if not isinstance(raw, list) or len(raw) < 2:
             raise c.fail(w, "field 'choices' must list at least 2 options", "add them")
@@ -261,11 +264,20 @@ def parse_item_bank(doc: Any, path: Path, fw: Framework) -> ItemBank:
                 )
             )
         c.unique(choices, "code", f"{w}.choices")
+        kind = c.choice(e, "kind", w, tuple(SCALE_LEVELS))
+        if "level" not in e:
+            raise c.fail(
+                w,
+                "field 'level' (the measurement level of the answers) is missing",
+                f"add 'level: {SCALE_LEVELS[kind][0]}' (a {kind} scale takes "
+                f"{' or '.join(SCALE_LEVELS[kind])})",
+            )
         scales.append(
             Scale(
                 id=c.text(e, "id", w),
-                kind=c.choice(e, "kind", w, ("rating", "nominal")),
+                kind=kind,
                 choices=tuple(choices),
+                level=c.choice(e, "level", w, SCALE_LEVELS[kind]),
             )
         )
     c.unique(scales, "id", "scales")
@@ -406,11 +418,21 @@ def parse_item_bank(doc: Any, path: Path, fw: Framework) -> ItemBank:
             c.known(str(scale_id), scale_by_id, w, "scale", "scale")
             kind = "select_multiple" if multiple else "select_one"
             rating = scale_by_id[scale_id].kind == "rating" and not multiple
+            if "level" in e:
+                raise c.fail(
+                    w,
+                    "an item with a 'scale' takes its measurement level from the scale",
+                    f"remove 'level' here or set it on scale {scale_id!r}",
+                )
+            # a multi-select answer is a set of 0/1 indicators, one per option: nominal
+            level = "nominal" if multiple else scale_by_id[scale_id].level
         else:
             kind = c.choice(e, "type", w, VALUE_TYPES)
             rating = False
             if multiple:
                 raise c.fail(w, "'multiple: true' needs a 'scale'", "add the choice list")
+            default, allowed = VALUE_LEVELS[kind]
+            level = c.choice(e, "level", w, allowed) if "level" in e else default
         source = c.text(e, "source", w)
         c.known(source, ref_by_key, w, "source", "reference")
         minimum = maximum = None
@@ -457,6 +479,7 @@ def parse_item_bank(doc: Any, path: Path, fw: Framework) -> ItemBank:
             "audience": c.choice(e, "audience", w, AUDIENCES) if "audience" in e else "respondent",
             "identifier": c.optional_flag(e, "identifier", w),
             "rating": rating,
+            "level": level,
         }
         expanded = []
         if per_platform:

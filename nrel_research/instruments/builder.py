@@ -148,13 +148,15 @@ class Instrument:
         Returns
         -------
         pandas.DataFrame
-            Columns ``name, item, label, type, construct, block, scale, values,
+            Columns ``name, item, label, type, construct, block, scale, level, values,
             value_labels, minimum, maximum, reverse_keyed, required, relevant, audience,
             identifier, measurement, source, verified, redcap_name, limesurvey_name``
             (the column each variable has in REDCap and LimeSurvey exports; ``""`` where
             the platform records it under its own name or not at all; ``type`` is a Frictionless
-            type: integer, number, string or datetime; ``values`` joins the allowed codes
-            with ``|``; ``value_labels`` joins ``code=label`` pairs with ``; ``).
+            type: integer, number, string or datetime; ``level`` the item bank's declared
+            measurement level: ordinal, interval, nominal, count, continuous, text or
+            datetime; ``values`` joins the allowed codes with ``|``; ``value_labels`` joins
+            ``code=label`` pairs with ``; ``).
 
         Examples
         --------
@@ -173,6 +175,7 @@ class Instrument:
                 "construct": it.construct,
                 "block": q.block,
                 "scale": it.scale or "",
+                "level": it.level,
                 "minimum": it.minimum,
                 "maximum": it.maximum,
                 "reverse_keyed": it.reverse,
@@ -235,6 +238,7 @@ class Instrument:
             "construct",
             "block",
             "scale",
+            "level",
             "values",
             "value_labels",
             "minimum",
@@ -288,6 +292,7 @@ class Instrument:
                 "item": row.item,
                 "construct": row.construct,
                 "block": row.block,
+                "level": row.level,
                 "reverse_keyed": bool(row.reverse_keyed),
                 "relevant": row.relevant,
                 "audience": row.audience,

@@ -7,7 +7,7 @@ shared and cached safely.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -29,6 +29,20 @@ __all__ = [
 ]
 
 MEASUREMENT_MODELS = ("reflective", "formative", "composite", "observed")
+#: Measurement levels of response variables (Stevens' levels plus counts, free text and
+#: timestamps). ``ordinal`` items are treated as ordered categorical by default when a
+#: model is estimated with WLSMV (:func:`nrel_research.analysis.build_model`).
+LEVELS = ("ordinal", "interval", "nominal", "count", "continuous", "text", "datetime")
+#: Levels a response scale may declare, by its kind.
+SCALE_LEVELS = {"rating": ("ordinal", "interval"), "nominal": ("nominal",)}
+#: Default level of value-type items, and the levels such an item may declare instead.
+VALUE_LEVELS = {
+    "integer": ("count", ("count", "continuous", "interval", "ordinal", "nominal")),
+    "decimal": ("continuous", ("continuous", "interval")),
+    "text": ("text", ("text",)),
+    "start": ("datetime", ("datetime",)),
+    "end": ("datetime", ("datetime",)),
+}
 ITEM_TYPES = ("select_one", "select_multiple", "integer", "decimal", "text", "start", "end")
 AUDIENCES = ("respondent", "research_team", "system")
 
@@ -80,11 +94,18 @@ class Choice:
 
 @dataclass(frozen=True, slots=True)
 class Scale:
-    """A reusable response scale or choice list (e.g. ``agree7``, ``platforms``)."""
+    """A reusable response scale or choice list (e.g. ``agree7``, ``platforms``).
+
+    ``kind`` is ``"rating"`` (a Likert-type rating scale) or ``"nominal"`` (a choice list);
+    ``level`` is the declared measurement level of its answers: ``"ordinal"`` (ordered
+    categories, the default treatment of rating scales) or ``"interval"`` (a rating scale
+    the researcher treats as continuous) for rating scales, ``"nominal"`` for choice lists.
+    """
 
     id: str
     kind: str
     choices: tuple[Choice, ...]
+    level: str = "nominal"
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -145,6 +166,7 @@ class Item:
     platform: str | None = None
     template: str | None = None
     rating: bool = False
+    level: str = "nominal"
 
     def label(self, language: str = "en") -> str:
         """Return the item text in ``language`` (``""`` when that translation is missing)."""
@@ -154,6 +176,11 @@ class Item:
     def is_rating(self) -> bool:
         """Whether the item is a single-choice rating-scale item (Likert-type)."""
         return self.type == "select_one" and self.rating
+
+    @property
+    def is_ordinal(self) -> bool:
+        """Whether the item's answers are declared ordinal (ordered categories)."""
+        return self.level == "ordinal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +275,41 @@ class ItemBank:
         self.construct(construct)
         return tuple(i for i in self.items if i.construct == construct)
 
+    def ordinal_items(self, constructs: Iterable[str] | None = None) -> tuple[str, ...]:
+        """Return the ids of the items whose measurement level is declared ordinal.
+
+        The item bank decides which items are ordered categorical by default: single-choice
+        items on a scale with ``level: ordinal`` (the 7-point agree, extent, frequency,
+        describe and relative-to-competitors rating scales) and value items declared
+        ``level: ordinal`` (e.g. the invitation wave). :func:`nrel_research.analysis.
+        build_model` passes them as ``ordered=`` when a model is estimated with WLSMV.
+
+        Parameters
+        ----------
+        constructs : iterable of str, optional
+            Restrict to the items of these constructs (default: every item).
+
+        Returns
+        -------
+        tuple of str
+            Item ids in item-bank order.
+
+        Examples
+        --------
+        >>> from nrel_research import instruments
+        >>> bank = instruments.load_item_bank()
+        >>> bank.ordinal_items(["R1", "consent"])
+        ('r1_1', 'r1_2', 'r1_3')
+        >>> bank.item("consent").level, bank.item("employees").level
+        ('nominal', 'count')
+        """
+        keep = None
+        if constructs is not None:
+            keep = {self.construct(k).id for k in constructs}
+        return tuple(
+            i.id for i in self.items if i.is_ordinal and (keep is None or i.construct in keep)
+        )
+
     def block_of(self, construct: str) -> Block:
         """Return the block that holds ``construct``."""
         for b in self.blocks:
@@ -269,8 +331,11 @@ class ItemBank:
         ----------
         kind : {"items", "constructs", "scales", "higher_order", "references"}
             ``"items"`` gives one row per item with columns ``id, construct, block, type,
-            scale, text, reverse, required, relevant, source, citation, verified,
-            audience, identifier``; ``"constructs"`` one row per construct, in block order, with
+            scale, level, text, reverse, required, relevant, source, citation, verified,
+            audience, identifier`` (``level``: the declared measurement level, one of
+            ordinal, interval, nominal, count, continuous, text, datetime); ``"scales"``
+            one row per choice with ``scale, kind, level, code, label_<language>...``;
+            ``"constructs"`` one row per construct, in block order, with
             ``id, name, kind, framework, framework_type, measurement, justification,
             block, n_items``.
 
@@ -298,6 +363,7 @@ class ItemBank:
                     "block": self.block_of(i.construct).id,
                     "type": i.type,
                     "scale": i.scale or "",
+                    "level": i.level,
                     "text": i.label("en"),
                     "reverse": i.reverse,
                     "required": i.required,
@@ -331,6 +397,7 @@ class ItemBank:
                 {
                     "scale": s.id,
                     "kind": s.kind,
+                    "level": s.level,
                     "code": ch.code,
                     **{f"label_{lang.code}": ch.label(lang.code) for lang in self.languages},
                 }

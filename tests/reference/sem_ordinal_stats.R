@@ -21,7 +21,16 @@
 #                   "pairwise" (lavaan keeps every row with at least one value: nobs = 800)
 #   gap             group A of ordinal_skewed.csv with y1's category 3 recoded to 4 (observed
 #                   values 1, 2, 4, 5, 6): lavaan uses the observed levels, 4 thresholds
-#   binary          HS ordinal x1..x6 dichotomised (category <= 2 -> 1, else 2): 2 x 2 tables
+#   binary          HS ordinal x1..x6 dichotomised (category <= 2 -> 1, else 2): 2 x 2 tables,
+#                   plus z = 1 where x1, x2 and x3 are all 1, else 2: the x1 x z table has one
+#                   empty cell
+#                   (lavaan adds 0.5 to the cells, keeping the margins)
+#   split_half      200 simulated rows (seed 1984; stored in the JSON as `data`): u and v split
+#                   exactly 100 / 100 (both thresholds 0: lavaan's closed form -cos(2 pi p11))
+#                   and a third binary w
+#   mixed_pairwise  HS ordinal x1..x6 with the missing cells of the bundled HS-missing data
+#                   set to NA, x7..x9 continuous from the HS-missing data (NA kept), missing =
+#                   "pairwise": pairwise polyserial and Pearson (ML with fixed margins)
 suppressPackageStartupMessages({
   library(lavaan)
   library(jsonlite)
@@ -40,6 +49,14 @@ gap <- sk[sk$group == "A", ys]
 gap$y1[gap$y1 == 3] <- 4
 binary <- hs_ord[, paste0("x", 1:6)]
 for (v in names(binary)) binary[[v]] <- ifelse(binary[[v]] <= 2, 1L, 2L)
+binary$z <- ifelse(binary$x1 == 1L & binary$x2 == 1L & binary$x3 == 1L, 1L, 2L)
+set.seed(1984)
+split_half <- data.frame(u = rep(1:2, each = 100), v = c(rep(1:2, c(70, 30)), rep(1:2, c(30, 70))))
+split_half$w <- ifelse(runif(200) < 0.3 + 0.3 * (split_half$u == 2), 2L, 1L)
+hs_na <- read.csv(file.path("nrel_research", "datasets", "holzinger_swineford_1939_missing.csv"))
+mixed_pw <- hs_ord[, xs]
+for (v in xs) mixed_pw[[v]][is.na(hs_na[[v]])] <- NA
+for (v in c("x7", "x8", "x9")) mixed_pw[[v]] <- hs_na[[v]]
 
 cases <- list(
   hs_ordinal = list(data = hs_ord[, xs], ordered = xs, missing = "listwise"),
@@ -48,7 +65,10 @@ cases <- list(
   skewed_all = list(data = sk[, ys], ordered = ys, missing = "listwise"),
   skewed_pairwise = list(data = skm[, ys], ordered = ys, missing = "pairwise"),
   gap = list(data = gap, ordered = ys, missing = "listwise"),
-  binary = list(data = binary, ordered = names(binary), missing = "listwise")
+  binary = list(data = binary, ordered = names(binary), missing = "listwise"),
+  split_half = list(data = split_half, ordered = c("u", "v", "w"), missing = "listwise",
+                    store_data = TRUE),
+  mixed_pairwise = list(data = mixed_pw, ordered = paste0("x", 1:6), missing = "pairwise")
 )
 
 run_case <- function(cs) {
@@ -69,7 +89,8 @@ run_case <- function(cs) {
     wls_v_diag = unname(diag(lavInspect(fit, "wls.v"))),
     sampstat_cov = unname(ss$cov), sampstat_th = unname(ss$th),
     sampstat_mean = unname(ss$mean),
-    estimates = pe
+    estimates = pe,
+    data = if (isTRUE(cs$store_data)) cs$data else NULL
   )
 }
 
