@@ -102,6 +102,7 @@ import functools
 import json
 import platform
 import re
+import signal
 import sys
 import time
 import warnings
@@ -916,7 +917,15 @@ _ORDINAL_FIT_COLS = [
 ]
 
 
-def ordinal_replication(rep, *, seed, n_firms=N_DEFAULT):
+class RepTimeout(Exception):
+    """A replication ran longer than ``--rep-timeout`` seconds (recorded, not fatal)."""
+
+
+def _alarm(signum, frame):
+    raise RepTimeout
+
+
+def ordinal_replication(rep, *, seed, n_firms=N_DEFAULT, timeout=None):
     """Draw one ordinal study of :data:`CELL` and fit the recovery model with WLSMV.
 
     The model is :func:`recovery_syntax` of ``recovery_spec(fixed_x=False)`` (lavaan's
@@ -927,7 +936,9 @@ def ordinal_replication(rep, *, seed, n_firms=N_DEFAULT):
 
     Returns ``(rows, fit)``: the rows of :func:`_ordinal_rows` and one row of fit
     measures (scaled test, CFI, TLI, RMSEA, SRMR), convergence, warnings, the number of
-    items with an empty category and the seconds taken.
+    items with an empty category and the seconds taken. A fit that raises an
+    :class:`~nrel_research.exceptions.NrelError` or runs longer than ``timeout`` seconds
+    (SIGALRM; Unix) is recorded as not converged, with the reason in ``error``.
     """
     sector, mt = CELL
     study, data = draw_ordinal(n_firms, [sector], [mt], rng_for(seed, "ordinal", rep))
@@ -943,13 +954,20 @@ def ordinal_replication(rep, *, seed, n_firms=N_DEFAULT):
     row = {"rep": rep, "estimator": ORDINAL_ESTIMATOR, "items_with_empty_category": int(empty)}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        if timeout:
+            old_handler = signal.signal(signal.SIGALRM, _alarm)
+            signal.setitimer(signal.ITIMER_REAL, timeout)
         try:
             res = sem.fit(syntax, d, estimator=ORDINAL_ESTIMATOR, ordered=items, std_lv=True)
             rows = _ordinal_rows(res, truth, d, items, rep)
             fm = res.fit_measures()
-        except (NrelError, np.linalg.LinAlgError) as exc:  # recorded, not fatal
+        except (NrelError, np.linalg.LinAlgError, RepTimeout) as exc:  # recorded, not fatal
             res, rows, fm = None, pd.DataFrame(), dict.fromkeys(_ORDINAL_FIT_COLS, np.nan)
             row["error"] = f"{type(exc).__name__}: {exc}"[:300]
+        finally:
+            if timeout:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, old_handler)
     row["converged"] = bool(res is not None and res.converged)
     row |= {k: float(fm[k]) for k in _ORDINAL_FIT_COLS}
     row["warnings"] = "; ".join(sorted({type(w.message).__name__ for w in caught}))
@@ -982,13 +1000,13 @@ def ordinal_fit_rates(fits: pd.DataFrame) -> dict:
     }
 
 
-def run_ordinal(reps, seed, n_firms, budget_minutes=None, save_reps=None):
+def run_ordinal(reps, seed, n_firms, budget_minutes=None, save_reps=None, timeout=None):
     """Replications 0, 1, ... until ``reps`` or the time budget (then stop cleanly).
 
     A replication is started only if the mean time per replication so far fits in the
     remaining budget; Ctrl-C (SIGINT) also stops after summarising the finished ones.
     With ``save_reps`` (a path), every row of every replication is written there too
-    (after each tenth replication and at the end; gzip-compressed CSV, not committed).
+    (after each replication; gzip-compressed CSV, not committed).
     """
     rows, fits = [], []
     t0 = time.perf_counter()
@@ -998,11 +1016,17 @@ def run_ordinal(reps, seed, n_firms, budget_minutes=None, save_reps=None):
             if budget_minutes and r and el + el / r > 60 * budget_minutes:
                 print(f"  ordinal: time budget reached after {r} reps", flush=True)
                 break
-            p, f = ordinal_replication(r, seed=seed, n_firms=n_firms)
+            p, f = ordinal_replication(r, seed=seed, n_firms=n_firms, timeout=timeout)
             rows.append(p)
             fits.append(f)
+            x = f.iloc[0]
+            print(
+                f"  ordinal rep {r}: {x['seconds']:.0f} s, converged {x['converged']}, "
+                f"p_scaled {x['pvalue_scaled']:.3f} {x.get('error', '')}",
+                flush=True,
+            )
             _progress("ordinal", r, reps, t0)
-            if save_reps and (r + 1) % 10 == 0:
+            if save_reps:
                 pd.concat(rows, ignore_index=True).to_csv(save_reps, index=False)
     except KeyboardInterrupt:
         print(f"  ordinal: interrupted after {len(fits)} reps", flush=True)
@@ -1210,6 +1234,12 @@ def main(argv=None) -> int:
         help="ordinal part: start no replication that would end after this many minutes",
     )
     ap.add_argument(
+        "--rep-timeout",
+        type=float,
+        default=None,
+        help="ordinal part: seconds after which a replication is recorded as not converged",
+    )
+    ap.add_argument(
         "--save-reps",
         type=Path,
         default=None,
@@ -1276,7 +1306,12 @@ def main(argv=None) -> int:
                 print(json.dumps(res, indent=2, default=_json_default))
             elif part == "ordinal":
                 rows, fits = run_ordinal(
-                    ordinal_reps, args.seed, args.n_firms, args.budget_minutes, args.save_reps
+                    ordinal_reps,
+                    args.seed,
+                    args.n_firms,
+                    args.budget_minutes,
+                    args.save_reps,
+                    args.rep_timeout,
                 )
                 ordinal_reps = int(fits["rep"].nunique())
                 res = ordinal_results(rows, fits, args.out)
