@@ -202,3 +202,163 @@ def test_power_reduced_monte_carlo(rs):
     want = reps[reps["rep"] < 10].sort_values(["planted", "rep"], ascending=[False, True])
     np.testing.assert_allclose(got["lrt_chisq"], want["lrt_chisq"], atol=1e-5)
     np.testing.assert_allclose(got["wald_chisq"], want["wald_chisq"], atol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------
+# the ordinal variant (issue 9): WLSMV on the ordinal answers
+# ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def cell_truth(rs):
+    from nrel_research.data import simulate_study
+
+    sector, mt = rs.CELL
+    study = simulate_study(20, sectors=[sector], market_types=[mt], seed=1, **rs.SIM)
+    return study.truth.query("part == 'sem' and group == @mt")
+
+
+def test_population_moments_match_the_simulator(rs, cell_truth):
+    from nrel_research.data.simulate import implied_moments
+
+    m = rs.population_moments(cell_truth)
+    mu, sigma = implied_moments(rs.CELL[1], rs.CELL[0])
+    items = list(m["ov_sd"].index)
+    np.testing.assert_allclose(m["ov_mean"], mu[items], atol=1e-12)
+    np.testing.assert_allclose(m["ov_sd"] ** 2, np.diag(sigma.loc[items, items]), atol=1e-12)
+    S = rs.population_covariance(cell_truth)
+    np.testing.assert_allclose(S.loc[items, items], sigma.loc[items, items], atol=1e-12)
+    assert S.loc["log_employees", "log_employees"] == pytest.approx(1.3**2)
+
+
+def test_true_standardized_values_and_the_delta_metric(rs, cell_truth):
+    """The std.all truth equals the engine's std.all of an exact population fit.
+
+    Oracle: the engine's standardization (lavaan-checked) applied to a fit of the
+    correct model to data with exactly the population moments (chi-square ~ 0). Then
+    the same model in the metric of y* (indicators scaled to variance 1, where the
+    common method loading is only approximately right): its population error is below
+    0.002 for every path and loading, a tenth of the recovery criterion's 0.02.
+    """
+    truth = rs.true_standardized(cell_truth).set_index(["lhs", "op", "rhs"])["true"]
+    for standardize_items, atol in ((False, 2e-4), (True, 2e-3)):
+        res = rs.population_fit(cell_truth, standardize_items=standardize_items)
+        assert res.converged
+        e = res.estimates()
+        e = e[e["op"].isin(["~", "=~"]) & (e["lhs"] != "method")]
+        want = truth.reindex(pd.MultiIndex.from_frame(e[["lhs", "op", "rhs"]])).fillna(0.0)
+        assert len(e) == 175  # 100 paths + 75 loadings
+        np.testing.assert_allclose(e["std_all"], want.to_numpy(), atol=atol)
+        lat = rs.true_paths(cell_truth).set_index(["lhs", "rhs"])["true"]
+        reg = e[e["op"] == "~"]
+        want = lat.reindex(pd.MultiIndex.from_frame(reg[["lhs", "rhs"]])).fillna(0.0)
+        np.testing.assert_allclose(reg["est"], want.to_numpy(), atol=atol)
+
+
+def test_ordinal_draw_and_threshold_truth(rs, cell_truth):
+    """Scored-back answers are the categorised indicators; marginal thresholds recovered."""
+    from scipy import stats
+
+    sector, mt = rs.CELL
+    n = 20_000
+    study, data = rs.draw_ordinal(n, [sector], [mt], np.random.default_rng(5))
+    m = rs.population_moments(cell_truth)
+    tau = cell_truth[cell_truth["op"] == "|"]
+    raw = study.responses.loc[study.responses["second_informant"] == 0]
+    for item in rs.reversed_items():
+        k = int((tau["lhs"] == item).sum()) + 1
+        np.testing.assert_array_equal(data[item].astype(int), k + 1 - raw[item].astype(int))
+    # every item, every boundary: the sample probit of P(Y <= k) within 4.5 SE of
+    # (tau_k - mu) / sd (marginal threshold; reverse-keyed mo_6 and saa_4 included)
+    for item in ("mo_6", "saa_4", "l1_1", "crp_1", "e5_1", "cmp_t1"):
+        t = tau[tau["lhs"] == item]
+        y = data[item].to_numpy(dtype=float)
+        k = np.arange(1, len(t) + 1)
+        p = (y[:, None] <= k).mean(axis=0)
+        want = (t["est"].to_numpy() - m["ov_mean"][item]) / m["ov_sd"][item]
+        se = np.sqrt(p * (1 - p) / n) / stats.norm.pdf(stats.norm.ppf(p))
+        assert np.all(np.abs(stats.norm.ppf(p) - want) < 4.5 * se + 1e-3), item
+    # reverse-keyed items are scored back: positively related to their factor's items
+    assert np.corrcoef(data["mo_6"].astype(float), data["mo_1"].astype(float))[0, 1] > 0.2
+    assert np.corrcoef(data["saa_4"].astype(float), data["saa_1"].astype(float))[0, 1] > 0.2
+    # the threshold parameters add the model's latent-mean convention: 0 for items of
+    # factors that log_employees does not reach, lambda*/sd * E(eta) for the others
+    ts = rs.true_standardized(cell_truth).query("kind == 'threshold'").set_index(["lhs", "rhs"])
+
+    def marg(i):
+        return (tau.query("lhs == @i")["est"].to_numpy() - m["ov_mean"][i]) / m["ov_sd"][i]
+
+    np.testing.assert_allclose(ts.loc["cmp_t1", "true"].to_numpy(), marg("cmp_t1"), atol=1e-12)
+    lam = cell_truth.query("op == '=~' and rhs == 'l1_1' and lhs == 'L1'")["est"].iloc[0]
+    shift = lam / m["ov_sd"]["l1_1"] * m["lv_mean_fit"]["L1"]
+    assert shift > 0.1
+    np.testing.assert_allclose(ts.loc["l1_1", "true"].to_numpy(), marg("l1_1") + shift, atol=1e-12)
+
+
+def test_threshold_names_skip_empty_categories(rs):
+    d = pd.DataFrame({"a": [1.0, 2, 4, 5, 2], "b": [1.0, 2, 3, 4, 5]})
+    names = rs._threshold_names(d, ["a", "b"])
+    assert names["a"] == {"t1": "t1", "t2": "t2", "t3": "t4"}
+    assert names["b"] == {f"t{k}": f"t{k}" for k in range(1, 5)}
+
+
+@pytest.mark.slow
+def test_ordinal_recovery_reproducible_from_seed(rs):
+    res = _load("ordinal")
+    stored = pd.read_csv(RESULTS / "recovery_study_ordinal_first_reps.csv")
+    fits = pd.read_csv(RESULTS / "recovery_study_ordinal_fits.csv")
+    key = ["kind", "metric", "lhs", "op", "rhs"]
+    for rep in range(2):
+        rows, fit = rs.ordinal_replication(
+            rep, seed=res["meta"]["seed"], n_firms=res["meta"]["n_firms"]
+        )
+        want = stored[stored["rep"] == rep]
+        got = rows.merge(want, on=key, suffixes=("", "_stored"))
+        assert len(got) == len(want) == len(rows)
+        np.testing.assert_allclose(got["est"], got["est_stored"], atol=1e-6)
+        np.testing.assert_allclose(got["se"], got["se_stored"], atol=1e-6)
+        np.testing.assert_allclose(got["true"], got["true_stored"], atol=1e-12)
+        f = fits[fits["rep"] == rep].iloc[0]
+        assert fit["chisq_scaled"].iloc[0] == pytest.approx(f["chisq_scaled"], abs=1e-4)
+        assert fit["pvalue_scaled"].iloc[0] == pytest.approx(f["pvalue_scaled"], abs=1e-6)
+
+
+def test_committed_ordinal_recovery_against_the_criteria(rs):
+    """The committed WLSMV run, recomputed from its per-path table, and where it stands.
+
+    39 replications (the time budget; 3 stopped at the 240 s limit and count as not
+    converged), so 36 enter the summaries. What holds: mean 95 % CI coverage of the 100
+    std.all paths (and of the unstandardized ones) lies in [0.93, 0.97]; the scaled
+    chi-square test does not over-reject. What does not: the bias criterion (13 std.all
+    paths beyond 5 % / 0.02, largest |bias| 0.041; the generating paths are
+    overestimated by 2 % on average) and the lowest-coverage criterion (8 paths below
+    0.88, lowest 0.81) -- with 36 replications a path's coverage has a Monte Carlo SE of
+    about 0.036, so the per-path criteria cannot be judged yet; stored ``pass`` is False
+    and this test keeps it honest rather than loosening the criteria.
+    """
+    res = _load("ordinal")
+    assert res["meta"]["seed"] == 20160808 and res["meta"]["n_firms"] == rs.N_DEFAULT
+    assert res["estimator"] == "WLSMV" and res["parameterization"] == "delta"
+    fits = pd.read_csv(RESULTS / "recovery_study_ordinal_fits.csv")
+    assert res["meta"]["reps"] == len(fits) >= 39
+    assert res["reps_not_converged"] == int((~fits["converged"]).sum()) <= 3
+    paths = pd.read_csv(RESULTS / "recovery_study_ordinal_paths.csv")
+    for metric in ("std_all", "latent"):
+        p = paths[(paths["kind"] == "path") & (paths["metric"] == metric)]
+        assert len(p) == 100 and p["in_truth"].sum() == 47
+        assert (p["reps"] == int(fits["converged"].sum())).all()
+        crit = res["criteria"][f"WLSMV/path/{metric}/~/all_paths"]
+        tol = np.maximum(0.05 * p["true"].abs(), 0.02)
+        assert crit["paths_failing_bias"] == int((p["bias"].abs() >= tol).sum())
+        assert crit["max_abs_bias"] == pytest.approx(p["bias"].abs().max(), abs=1e-12)
+        assert crit["mean_coverage"] == pytest.approx(p["coverage"].mean(), abs=1e-12)
+        # the criteria that hold
+        assert 0.93 <= p["coverage"].mean() <= 0.97
+        # the ones that do not (recorded, not hidden)
+        assert not crit["pass"]
+        assert p["bias"].abs().max() < 0.045
+        assert p["coverage"].min() >= 0.80
+    loads = paths[paths["kind"] == "loading"]
+    assert len(loads) == 75 and (loads["bias"].abs() < np.maximum(0.05 * loads["true"], 0.02)).all()
+    fit = res["fit_correct_model"]
+    assert fit["reps"] == int(fits["converged"].sum())
+    assert fit["scaled_chisq_p_below_05"] <= 0.10
+    assert fit["mean_cfi_scaled"] > 0.99 and fit["mean_rmsea_scaled"] < 0.01
